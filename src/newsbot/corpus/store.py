@@ -1,0 +1,133 @@
+"""The corpus folder: one Markdown file per article, written atomically, read tolerantly."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsbot.corpus.article import Article, parse_markdown, to_markdown, validate_id
+from newsbot.errors import CorpusError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What an import did: articles stored, and duplicates skipped with the id they repeat."""
+
+    added: tuple[Article, ...]
+    duplicates: tuple[tuple[Article, str], ...]
+
+
+def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Corpus:
+    """The articles under one folder; every change goes to disk before it is visible."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.RLock()
+        self._articles: dict[str, Article] = {}
+        self.problems: list[str] = []
+        self.reload()
+
+    def reload(self) -> list[Article]:
+        """Re-read the folder; files that do not parse are skipped and listed in ``problems``."""
+        articles: dict[str, Article] = {}
+        problems: list[str] = []
+        for path in sorted(self.root.glob("*.md")) if self.root.is_dir() else []:
+            try:
+                article = parse_markdown(path.read_text(encoding="utf-8-sig"), str(path))
+            except (CorpusError, UnicodeDecodeError, OSError) as exc:
+                problems.append(str(exc))
+                log.warning("skipping corpus file %s: %s", path, exc)
+                continue
+            if article.id in articles:
+                problems.append(f"{path}：文章编号 {article.id} 重复")
+                continue
+            articles[article.id] = article
+        with self._lock:
+            self._articles = articles
+            self.problems = problems
+        return self.articles
+
+    @property
+    def articles(self) -> list[Article]:
+        """All articles, newest first (undated ones last)."""
+        with self._lock:
+            items = list(self._articles.values())
+        return sorted(items, key=lambda a: (a.date or "", a.id), reverse=True)
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def get(self, article_id: str) -> Article:
+        """The article with this id, or a user error naming it."""
+        article = self._articles.get(article_id.strip().lower())
+        if article is None:
+            raise CorpusError(f"没有编号为 {article_id[:80]!r} 的文章")
+        return article
+
+    def add(self, articles: Iterable[Article]) -> AddResult:
+        """Store new articles; one whose id or content is already stored is reported, not stored."""
+        added: list[Article] = []
+        duplicates: list[tuple[Article, str]] = []
+        with self._lock:
+            by_print = {a.fingerprint: a.id for a in self._articles.values()}
+            for article in articles:
+                validate_id(article.id)
+                existing = by_print.get(article.fingerprint)
+                if existing is None and article.id in self._articles:
+                    existing = article.id
+                if existing is not None:
+                    duplicates.append((article, existing))
+                    continue
+                atomic_write(self.root / article.filename, to_markdown(article))
+                self._articles[article.id] = article
+                by_print[article.fingerprint] = article.id
+                added.append(article)
+        for article in added:
+            log.info("stored article %s (%s)", article.id, article.title)
+        return AddResult(tuple(added), tuple(duplicates))
+
+    def delete(self, article_id: str) -> Article:
+        """Remove an article from disk and from the corpus."""
+        with self._lock:
+            article = self.get(article_id)
+            (self.root / article.filename).unlink(missing_ok=True)
+            _fsync_dir(self.root)
+            del self._articles[article.id]
+        log.info("deleted article %s", article.id)
+        return article

@@ -1,0 +1,122 @@
+"""The engine: config, corpus, tokenizer, index and responder wired once, for every adapter."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from newsbot.config import Config
+from newsbot.corpus import AddResult, Article, Corpus
+from newsbot.corpus.importers import ImportReport, parse_import
+from newsbot.errors import CorpusError
+from newsbot.index.search import IndexParams, SearchIndex
+from newsbot.responder import Answer, Responder
+from newsbot.text.tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+def tokenizer_for(config: Config) -> Tokenizer:
+    """The tokenizer with the configured user dictionary, stop words and synonyms."""
+    return Tokenizer.from_files(config.userdict, config.stopwords, config.synonyms)
+
+
+def params_for(config: Config) -> IndexParams:
+    """Index parameters from the config."""
+    return IndexParams(
+        passage_max_chars=config.passage_max_chars,
+        k1=config.bm25_k1,
+        b=config.bm25_b,
+        epsilon=config.bm25_epsilon,
+    )
+
+
+def responder_for(config: Config, index: SearchIndex) -> Responder:
+    """A responder over ``index`` with the configured limits."""
+    return Responder(
+        index,
+        max_chars=config.answer_max_chars,
+        max_sources=config.max_sources,
+        min_confidence=config.min_confidence,
+    )
+
+
+class Engine:
+    """Owns the corpus and the current index; writers are serialised, readers never wait."""
+
+    def __init__(self, config: Config, tokenizer: Tokenizer | None = None) -> None:
+        self.config = config
+        self.tokenizer = tokenizer or tokenizer_for(config)
+        self.params = params_for(config)
+        self.corpus = Corpus(config.corpus_dir)
+        self._write_lock = threading.Lock()
+        self._responder = self._make_responder(self.corpus.articles, None)
+
+    def _make_responder(
+        self, articles: Iterable[Article], previous: SearchIndex | None
+    ) -> Responder:
+        return responder_for(
+            self.config, SearchIndex(articles, self.tokenizer, self.params, previous)
+        )
+
+    @property
+    def responder(self) -> Responder:
+        """The responder over the current index."""
+        return self._responder
+
+    @property
+    def index(self) -> SearchIndex:
+        """The index questions are answered from now."""
+        return self._responder.index
+
+    def ask(self, question: str, max_chars: int | None = None) -> Answer:
+        """Answer from the current snapshot of the index."""
+        return self._responder.ask(question, max_chars)
+
+    def _refresh(self) -> None:
+        self._responder = self._make_responder(self.corpus.articles, self.index)
+
+    def add(self, articles: Iterable[Article]) -> AddResult:
+        """Store articles and make them answerable at once."""
+        with self._write_lock:
+            result = self.corpus.add(articles)
+            if result.added:
+                self._refresh()
+        return result
+
+    def import_data(
+        self, name: str, data: bytes, year: int | None = None, source: str | None = None
+    ) -> tuple[AddResult, ImportReport]:
+        """Parse an uploaded or local file and add its articles."""
+        report = parse_import(name, data, year=year, source=source)
+        return self.add(report.articles), report
+
+    def import_file(
+        self, path: Path, year: int | None = None, source: str | None = None
+    ) -> tuple[AddResult, ImportReport]:
+        """Import one file from disk."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CorpusError(f"找不到文件 {path}") from None
+        except IsADirectoryError:
+            raise CorpusError(f"{path} 是目录，不是文件") from None
+        except OSError as exc:
+            raise CorpusError(f"无法读取 {path}：{exc.strerror}") from None
+        return self.import_data(path.name, data, year=year, source=source)
+
+    def delete(self, article_id: str) -> Article:
+        """Remove an article; it is no longer answered from."""
+        with self._write_lock:
+            article = self.corpus.delete(article_id)
+            self._refresh()
+        return article
+
+    def reload(self) -> list[str]:
+        """Re-read the corpus folder after edits on disk; returns the problems found."""
+        with self._write_lock:
+            self.corpus.reload()
+            self._refresh()
+        return list(self.corpus.problems)

@@ -1,0 +1,43 @@
+"""The records a responder returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """An article an answer draws on, with the passage used and its BM25 score."""
+
+    id: str
+    title: str
+    date: str | None
+    url: str
+    score: float
+    passage: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question. ``found`` is False when the corpus does not know."""
+
+    question: str
+    found: bool
+    answer: str
+    sources: tuple[Source, ...] = ()
+    confidence: float = 0.0
+    qtype: str = "other"
+    terms: tuple[str, ...] = ()
+    matched: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON shape of the CLI contract (extra fields may follow the fixed ones)."""
+        data = asdict(self)
+        return {
+            "question": self.question,
+            "found": self.found,
+            "answer": self.answer,
+            "sources": data["sources"],
+            "confidence": round(self.confidence, 4),
+            "qtype": self.qtype,
+        }

@@ -1,0 +1,136 @@
+"""The responder: search, rerank, extract the answer, decide whether the corpus knows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newsbot.index.search import Hit, SearchIndex
+from newsbot.responder.answer import Answer, Source
+from newsbot.responder.extract import Extract, extract
+from newsbot.responder.question import Question, analyse
+
+CANDIDATES = 20
+EXTRACT_FROM = 3
+HINT_TITLES = 3
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    hit: Hit
+    coverage: float
+    score: float
+
+
+def coverage(terms: dict[str, float], tokens: Sequence[str]) -> float:
+    """The share of the question's weight whose terms occur in ``tokens``."""
+    total = sum(terms.values())
+    present = set(tokens)
+    return sum(w for t, w in terms.items() if t in present) / total if total else 0.0
+
+
+class Responder:
+    """Answers questions from one index snapshot; never answers from an unrelated article."""
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        max_chars: int = 150,
+        max_sources: int = 3,
+        min_confidence: float = 0.5,
+    ) -> None:
+        self.index = index
+        self.max_chars = max_chars
+        self.max_sources = max_sources
+        self.min_confidence = min_confidence
+
+    def ask(self, question: str, max_chars: int | None = None) -> Answer:
+        """Answer ``question`` in at most ``max_chars`` characters, with its sources."""
+        question = question.strip()
+        q = analyse(question, self.index.tokenizer)
+        if not q.terms:
+            return self._not_found(q, "请告诉我想了解什么，例如：")
+        weights = {t: self.index.idf(t) for t in dict.fromkeys(q.terms)}
+        ranked = self._rank(q, weights)
+        if not ranked or ranked[0].coverage < self.min_confidence:
+            return self._not_found(
+                q, "抱歉，新闻库里没有找到相关内容。可以换个说法，或看看最近的新闻："
+            )
+        best, chosen = self._extract(q, weights, ranked, max_chars or self.max_chars)
+        sources = self._sources(ranked, chosen)
+        return Answer(
+            question=question,
+            found=True,
+            answer=best.text,
+            sources=sources,
+            confidence=chosen.coverage,
+            qtype=q.qtype,
+            terms=q.terms,
+            matched=tuple(t for t in weights if t in best.matched),
+        )
+
+    def rank_articles(self, question: str, k: int = 5) -> list[str]:
+        """The ids of the ``k`` articles ranked best for ``question`` (for evaluation)."""
+        q = analyse(question.strip(), self.index.tokenizer)
+        ranked = self._rank(q, {t: self.index.idf(t) for t in dict.fromkeys(q.terms)})
+        ids = dict.fromkeys(r.hit.passage.article_id for r in ranked)
+        return list(ids)[:k]
+
+    def _rank(self, q: Question, weights: dict[str, float]) -> list[_Ranked]:
+        """BM25 candidates reordered by BM25 (relative to the best) and question coverage."""
+        hits = self.index.search(q.terms, k=CANDIDATES)
+        if not hits:
+            return []
+        top = hits[0].score if hits[0].score > 0 else 1.0
+        ranked = []
+        for hit in hits:
+            cov = coverage(weights, self.index.passage_tokens[hit.index])
+            ranked.append(_Ranked(hit, cov, 0.5 * max(hit.score, 0.0) / top + 0.5 * cov))
+        return sorted(ranked, key=lambda r: -r.score)
+
+    def _extract(
+        self, q: Question, weights: dict[str, float], ranked: list[_Ranked], max_chars: int
+    ) -> tuple[Extract, _Ranked]:
+        """The best answer window among the leading passages that are confident enough."""
+        best: tuple[float, Extract, _Ranked] | None = None
+        for r in ranked[:EXTRACT_FROM]:
+            if r.coverage < self.min_confidence:
+                continue
+            ex = extract(
+                r.hit.passage.text, weights, q.qtype, q.text, self.index.tokenizer, max_chars
+            )
+            value = ex.score + r.score
+            if best is None or value > best[0]:
+                best = (value, ex, r)
+        assert best is not None  # ranked[0] passed the confidence check
+        return best[1], best[2]
+
+    def _sources(self, ranked: list[_Ranked], chosen: _Ranked) -> tuple[Source, ...]:
+        """Distinct articles, the answer's first, then others that are relevant enough."""
+        sources: list[Source] = []
+        seen: set[str] = set()
+        for r in [chosen, *ranked]:
+            article_id = r.hit.passage.article_id
+            if article_id in seen or r.coverage < self.min_confidence:
+                continue
+            seen.add(article_id)
+            article = self.index.articles[article_id]
+            sources.append(
+                Source(
+                    id=article.id,
+                    title=article.title,
+                    date=article.date,
+                    url=article.url,
+                    score=round(r.hit.score, 6),
+                    passage=r.hit.passage.text,
+                )
+            )
+            if len(sources) == self.max_sources:
+                break
+        return tuple(sources)
+
+    def _not_found(self, q: Question, lead: str) -> Answer:
+        latest = sorted(self.index.articles.values(), key=lambda a: a.date or "", reverse=True)
+        hint = "\n".join(f"· {a.title}" for a in latest[:HINT_TITLES])
+        text = lead + ("\n" + hint if hint else "\n（新闻库还是空的）")
+        return Answer(question=q.text, found=False, answer=text, qtype=q.qtype, terms=q.terms)

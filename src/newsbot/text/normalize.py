@@ -1,0 +1,30 @@
+"""Canonical text for matching: NFKC, traditional to simplified, lower-case, no control chars."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` in the form used for tokens: half-width, simplified, lower-case."""
+    text = _CONTROL.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text)
+    return _t2s().convert(text).lower()
+
+
+def clean_display(text: str) -> str:
+    """Remove control and bidi-override characters from text shown to people, keeping its script."""
+    return _CONTROL.sub("", text)

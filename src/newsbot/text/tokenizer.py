@@ -1,0 +1,157 @@
+"""The one tokenizer for index and query: normalise, keep numbers whole, jieba the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import jieba
+import yaml
+
+from newsbot.errors import ConfigError
+from newsbot.text.normalize import normalize
+
+jieba.setLogLevel(logging.WARNING)
+
+_MEASURE = (
+    "年|月|日|号|时|点|分钟|分|秒|名|家|个|人|位|次|项|所|条|件|元|万元|亿元|万|亿|千|百|岁|天|"
+    "周|届|期|批|户|辆|座|栋|米|公里|千米|平方米|平方公里|亩|吨|倍|场|台|套|篇|本|部|种|间|层|%"
+)
+# Dates such as 2020年5月15日 or 5月15日 first, then a number with an optional measure word.
+NUMBER = re.compile(
+    r"(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{2,4}年\d{1,2}月|"
+    rf"\d+(?:[.,]\d+)*(?:{_MEASURE})?"
+)
+_DATE_PART = re.compile(r"\d+[年月日号]")
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _number_tokens(expr: str) -> list[str]:
+    """Tokens of one number expression: the whole, its date parts, and the bare number."""
+    tokens = [expr]
+    parts = _DATE_PART.findall(expr)
+    if len(parts) > 1:
+        tokens += parts
+        if len(parts) == 3:
+            tokens.append(parts[1] + parts[2])
+    else:
+        digits = re.match(r"\d+(?:[.,]\d+)*", expr)
+        if digits and digits.group() != expr:
+            tokens.append(digits.group())
+    return tokens
+
+
+def read_word_list(path: Path | None) -> frozenset[str]:
+    """Read a word list, one word per line, ``#`` starting a comment."""
+    if path is None or not path.exists():
+        return frozenset()
+    words = (
+        line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines()
+    )
+    return frozenset(normalize(w) for w in words if w)
+
+
+def read_synonyms(path: Path | None) -> dict[str, str]:
+    """Read ``canonical: [variant, ...]`` groups into a variant → canonical map."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        raise ConfigError(f"同义词文件 {path} 不是合法的 YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"同义词文件 {path} 必须是“标准词: [同义词, ...]”的映射")
+    mapping: dict[str, str] = {}
+    for canonical, variants in data.items():
+        if not isinstance(variants, list):
+            raise ConfigError(f"同义词文件 {path}：{canonical} 的值必须是列表")
+        for variant in variants:
+            mapping[normalize(str(variant))] = normalize(str(canonical))
+    return mapping
+
+
+class Tokenizer:
+    """jieba wrapped once: its own instance and user dictionary, number expressions kept whole."""
+
+    def __init__(
+        self,
+        userdict: Path | None = None,
+        stopwords: Iterable[str] = (),
+        synonyms: Mapping[str, str] | None = None,
+    ) -> None:
+        self._userdict = userdict.read_bytes() if userdict and userdict.exists() else b""
+        self._userdict_path = userdict
+        self._jieba_instance: jieba.Tokenizer | None = None
+        self._pos_instance: object | None = None
+        self._init_lock = threading.Lock()
+        self.stopwords = frozenset(stopwords)
+        self.synonyms = dict(synonyms or {})
+        digest = hashlib.sha256(self._userdict)
+        digest.update("\n".join(sorted(self.stopwords)).encode())
+        digest.update(repr(sorted(self.synonyms.items())).encode())
+        digest.update(jieba.__version__.encode())
+        self.signature = digest.hexdigest()[:16]
+
+    @property
+    def _jieba(self) -> jieba.Tokenizer:
+        """jieba's own instance, loaded on first use (its dictionary takes a second to load)."""
+        if self._jieba_instance is None:
+            with self._init_lock:
+                if self._jieba_instance is None:
+                    tokenizer = jieba.Tokenizer()
+                    tokenizer.initialize()
+                    if self._userdict:
+                        with self._userdict_path.open("rb") as handle:  # type: ignore[union-attr]
+                            tokenizer.load_userdict(handle)
+                    self._jieba_instance = tokenizer
+        return self._jieba_instance
+
+    def warm_up(self) -> None:
+        """Load jieba's dictionary now rather than on the first question."""
+        self.tokens("预热")
+
+    @classmethod
+    def from_files(
+        cls, userdict: Path | None, stopwords: Path | None, synonyms: Path | None
+    ) -> Tokenizer:
+        """Build the tokenizer from the configured word files."""
+        return cls(userdict, read_word_list(stopwords), read_synonyms(synonyms))
+
+    def tokens(self, text: str) -> list[str]:
+        """Search-mode tokens of ``text`` (words and their sub-words), without punctuation or stop
+        words; used for both passages and questions so that they always meet."""
+        out: list[str] = []
+        norm = normalize(text)
+        pos = 0
+        for match in NUMBER.finditer(norm):
+            out += self._word_tokens(norm[pos : match.start()])
+            out += _number_tokens(match.group())
+            pos = match.end()
+        out += self._word_tokens(norm[pos:])
+        return out
+
+    def _word_tokens(self, text: str) -> list[str]:
+        if not text.strip():
+            return []
+        tokens = []
+        for token in self._jieba.cut_for_search(text):
+            token = token.strip()
+            if token and _WORD_CHAR.search(token) and token not in self.stopwords:
+                tokens.append(self.synonyms.get(token, token))
+        return tokens
+
+    def words(self, text: str) -> list[str]:
+        """Precise-mode words of ``text`` as written (not normalised): joined, they give it back."""
+        return list(self._jieba.cut(text))
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """Precise-mode words of normalised ``text`` with jieba's part-of-speech tags."""
+        if self._pos_instance is None:
+            import jieba.posseg  # its probability tables take half a second to import
+
+            self._pos_instance = jieba.posseg.POSTokenizer(self._jieba)
+        return [(pair.word, pair.flag) for pair in self._pos_instance.cut(normalize(text))]  # type: ignore[attr-defined]

@@ -1,0 +1,50 @@
+"""Shared fixtures: a tokenizer built once, and corpora copied into temporary folders."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from newsbot.config import REPO_ROOT, Config, load_config
+from newsbot.engine import Engine, tokenizer_for
+from newsbot.text.tokenizer import Tokenizer
+
+DATA = Path(__file__).parent / "data"
+SEED_PAGE = REPO_ROOT.parent / "shared" / "seed" / "000_2d5639f6001780e6.txt"
+
+
+@pytest.fixture(scope="session")
+def base_config() -> Config:
+    """The repository's configuration, read only."""
+    return load_config(env={})
+
+
+@pytest.fixture(scope="session")
+def tokenizer(base_config: Config) -> Tokenizer:
+    """The project's tokenizer with its user dictionary (jieba loads once per session)."""
+    return tokenizer_for(base_config)
+
+
+@pytest.fixture
+def config(tmp_path: Path, base_config: Config) -> Config:
+    """A config whose corpus is a copy of the bundled one and whose data dir is temporary."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(REPO_ROOT / "corpus", corpus)
+    return dataclasses.replace(base_config, corpus_dir=corpus, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def empty_config(tmp_path: Path, base_config: Config) -> Config:
+    """A config with an empty corpus folder."""
+    return dataclasses.replace(
+        base_config, corpus_dir=tmp_path / "empty", data_dir=tmp_path / "data"
+    )
+
+
+@pytest.fixture
+def engine(config: Config, tokenizer: Tokenizer) -> Engine:
+    """An engine over a copy of the bundled corpus."""
+    return Engine(config, tokenizer)

@@ -1,0 +1,47 @@
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsbot.text.normalize import clean_display, normalize
+from newsbot.text.sentences import split_clauses, split_sentences
+
+
+def test_full_width_becomes_half_width_and_latin_lower_case():
+    assert normalize("２０２０年ＡＢＣ") == "2020年abc"
+
+
+def test_traditional_becomes_simplified():
+    assert normalize("管城回族區總工會") == "管城回族区总工会"
+
+
+def test_control_and_bidi_characters_are_removed():
+    assert normalize("a\x00b\u202ec") == "a b c"
+    assert clean_display("a\x00b\u202ec") == "abc"
+
+
+@given(st.text())
+def test_normalize_is_idempotent(text):
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+def test_sentences_keep_punctuation_and_closing_quotes():
+    assert split_sentences("他说：“好。”然后走了！再见") == ["他说：“好。”", "然后走了！", "再见"]
+
+
+def test_clauses_split_at_commas():
+    assert split_clauses("若游戏中离，则4分钟内不得配对。开放") == [
+        "若游戏中离，",
+        "则4分钟内不得配对。",
+        "开放",
+    ]
+
+
+@given(st.text())
+def test_sentences_and_clauses_lose_no_text(text):
+    def bare(s):
+        return re.sub(r"\s", "", s)
+
+    assert bare("".join(split_sentences(text))) == bare(text)
+    assert bare("".join(split_clauses(text))) == bare(text)

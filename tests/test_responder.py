@@ -1,0 +1,133 @@
+import json
+
+import pytest
+
+from newsbot.corpus.article import Article
+from newsbot.responder import analyse
+from newsbot.responder.extract import ELLIPSIS, has_answer_type
+
+from .conftest import DATA
+
+CASES = [json.loads(line) for line in (DATA / "guancheng_qa.jsonl").read_text("utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["question"] for c in CASES])
+def test_bundled_corpus_questions_are_answered_with_the_fact_and_the_article(engine, case):
+    answer = engine.ask(case["question"])
+    assert answer.found
+    assert any(gold in answer.answer for gold in case["answers"]), answer.answer
+    assert len(answer.answer) <= 150
+    assert case["title"] in answer.sources[0].title
+
+
+def test_shorter_limit_still_holds_most_facts(engine):
+    held = sum(
+        any(g in engine.ask(c["question"], max_chars=80).answer for g in c["answers"])
+        for c in CASES
+    )
+    assert held >= len(CASES) - 2
+    assert all(len(engine.ask(c["question"], max_chars=80).answer) <= 80 for c in CASES)
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype"),
+    [
+        ("谁到烟厂空气质量监测站点督导？", "person"),
+        ("哪位领导主持会议？", "person"),
+        ("表彰了多少名先进个人？", "number"),
+        ("表彰了几家红旗单位？", "number"),
+        ("会议是哪天召开的？", "date"),
+        ("什么时候召开专题会议？", "date"),
+        ("督导检查在哪里进行？", "place"),
+        ("哪个部门负责垃圾分拣？", "org"),
+        ("会议下发了什么文件？", "work"),
+        ("会议强调了什么？", "other"),
+    ],
+)
+def test_question_types(tokenizer, question, qtype):
+    assert analyse(question, tokenizer).qtype == qtype
+
+
+def test_question_words_are_not_searched(tokenizer):
+    terms = analyse("谁到烟厂空气质量监测站点督导？", tokenizer).terms
+    assert "谁" not in terms and "烟厂" in terms and "督导" in terms
+
+
+def test_answer_type_evidence(tokenizer):
+    assert has_answer_type("区长张艳敏带领", "person", "谁带领", tokenizer)
+    assert not has_answer_type("区长张艳敏带领", "person", "张艳敏带领谁", tokenizer)
+    assert has_answer_type("表彰64名先进个人", "number", "多少名", tokenizer)
+    assert not has_answer_type("5月15日召开", "number", "多少名", tokenizer)
+    assert has_answer_type("5月15日上午", "date", "哪天", tokenizer)
+    assert not has_answer_type("2020年全区", "date", "哪天", tokenizer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "泡泡战士是由哪家公司开发的？",
+        "尤金袋鼠分布在哪里？",
+        "明天北京天气怎么样？",
+        "量子计算机的原理是什么？",
+        "",
+        "   ",
+        "？？？！！！",
+        "😀😀😀",
+        "的了吗",
+    ],
+)
+def test_questions_the_corpus_cannot_answer_are_refused(engine, question):
+    answer = engine.ask(question)
+    assert not answer.found
+    assert answer.sources == ()
+    assert answer.answer.startswith(("抱歉", "请"))
+    assert "·" in answer.answer  # the hint lists recent titles
+
+
+def test_answers_are_whole_clauses_with_ellipsis_where_text_is_cut(engine):
+    for case in CASES:
+        text = engine.ask(case["question"], max_chars=80).answer
+        assert text.endswith(("。", "”", "！", "？", ELLIPSIS)), text
+
+
+def test_sources_are_distinct_articles_best_first(engine):
+    answer = engine.ask("管城区委书记虎强")
+    ids = [s.id for s in answer.sources]
+    assert len(ids) == len(set(ids)) <= 3
+    assert all(s.passage and s.title for s in answer.sources)
+
+
+def test_an_unrelated_article_is_never_a_source(engine):
+    answer = engine.ask("谁到烟厂空气质量监测站点督导？")
+    assert all("烟厂" in s.title or "烟厂" in s.passage for s in answer.sources)
+
+
+def test_new_article_is_answered_at_once(engine):
+    article = Article(
+        id="gc-new",
+        title="管城区举办非遗文化节",
+        body="6月1日，管城区在商城遗址公园举办非遗文化节，共展出120件非遗作品。",
+        date="2020-06-01",
+    )
+    assert not engine.ask("非遗文化节展出了多少件作品？").found
+    engine.add([article])
+    answer = engine.ask("非遗文化节展出了多少件作品？")
+    assert answer.found and "120件" in answer.answer
+    assert answer.sources[0].id == "gc-new"
+    engine.delete("gc-new")
+    assert not engine.ask("非遗文化节展出了多少件作品？").found
+
+
+def test_tiny_corpora_still_answer(empty_config, tokenizer):
+    from newsbot.engine import Engine
+
+    engine = Engine(empty_config, tokenizer)
+    assert not engine.ask("谁督导？").found
+    engine.add(
+        [Article(id="one", title="区长督导烟厂站点", body="区长张艳敏到烟厂空气质量监测站点督导。")]
+    )
+    answer = engine.ask("谁到烟厂督导？")
+    assert answer.found and "张艳敏" in answer.answer
+    engine.add([Article(id="two", title="工会会议", body="区总工会表彰64名先进个人。")])
+    assert "64名" in engine.ask("表彰了多少名先进个人？").answer
+    assert "张艳敏" in engine.ask("谁到烟厂督导？").answer

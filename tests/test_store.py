@@ -1,0 +1,69 @@
+import os
+
+import pytest
+
+from newsbot.corpus import Corpus
+from newsbot.corpus.article import Article, to_markdown
+from newsbot.corpus.store import atomic_write
+from newsbot.errors import CorpusError
+
+
+def _article(n: int, body: str | None = None) -> Article:
+    return Article(id=f"t{n}", title=f"标题{n}", body=body or f"第{n}篇的正文。")
+
+
+def test_add_get_delete(tmp_path):
+    corpus = Corpus(tmp_path / "c")
+    result = corpus.add([_article(1), _article(2)])
+    assert [a.id for a in result.added] == ["t1", "t2"]
+    assert (tmp_path / "c" / "t1.md").exists()
+    assert Corpus(tmp_path / "c").get("t2") == _article(2)
+    corpus.delete("t1")
+    assert not (tmp_path / "c" / "t1.md").exists()
+    with pytest.raises(CorpusError, match="t1"):
+        corpus.get("t1")
+
+
+def test_duplicates_by_id_or_content_are_not_stored_twice(tmp_path):
+    corpus = Corpus(tmp_path)
+    corpus.add([_article(1)])
+    same_content = Article(id="other", title="标题1", body="第1篇的正文。")
+    same_id = Article(id="t1", title="别的", body="别的正文。")
+    result = corpus.add([same_content, same_id, _article(2), _article(2)])
+    assert [a.id for a in result.added] == ["t2"]
+    assert [existing for _, existing in result.duplicates] == ["t1", "t1", "t2"]
+    assert sorted(p.name for p in tmp_path.glob("*.md")) == ["t1.md", "t2.md"]
+
+
+def test_broken_files_on_disk_are_skipped_and_reported(tmp_path):
+    (tmp_path / "good.md").write_text(to_markdown(_article(1)), encoding="utf-8")
+    (tmp_path / "bad.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    corpus = Corpus(tmp_path)
+    assert [a.id for a in corpus.articles] == ["t1"]
+    assert any("bad.md" in p for p in corpus.problems)
+
+
+def test_articles_are_newest_first(tmp_path):
+    corpus = Corpus(tmp_path)
+    corpus.add(
+        [
+            Article(id="old", title="旧", body="旧文。", date="2019-01-01"),
+            Article(id="none", title="无日期", body="无日期。"),
+            Article(id="new", title="新", body="新文。", date="2020-05-15"),
+        ]
+    )
+    assert [a.id for a in corpus.articles] == ["new", "old", "none"]
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    path = tmp_path / "a.md"
+    atomic_write(path, "old")
+
+    def boom(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, "new")
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
