@@ -47,7 +47,7 @@ class Config:
     synonyms: Path | None = REPO_ROOT / "config" / "synonyms.yaml"
     answer_max_chars: int = 150
     max_sources: int = 3
-    min_confidence: float = 0.5
+    min_confidence: float = 0.4
     passage_max_chars: int = 300
     bm25_k1: float = 1.5
     bm25_b: float = 0.75

@@ -97,6 +97,12 @@ class SearchIndex:
         order = sorted(candidates.tolist(), key=lambda i: (-scores[i], i))
         return [Hit(self.passages[i], float(scores[i]), i) for i in order]
 
+    def neighbourhood(self, i: int, radius: int = 1) -> list[Passage]:
+        """Passage ``i`` with up to ``radius`` passages of the same article on each side."""
+        article_id = self.passages[i].article_id
+        lo, hi = max(0, i - radius), min(len(self.passages), i + radius + 1)
+        return [p for p in self.passages[lo:hi] if p.article_id == article_id]
+
     def idf(self, term: str) -> float:
         """A smoothed idf that stays positive on any corpus size (unlike BM25Okapi's), used to
         weigh how much of a question a passage covers; an unseen term weighs the most."""
