@@ -1,0 +1,1 @@
+"""The Telegram adapter: translates between python-telegram-bot and the engine, nothing more."""

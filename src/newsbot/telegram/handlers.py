@@ -1,0 +1,424 @@
+"""Telegram handlers: each translates an update into an engine call and the result into a reply."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import html
+import logging
+import re
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.ext import Application, ContextTypes
+
+from newsbot.corpus import AddResult
+from newsbot.engine import Engine
+from newsbot.errors import NewsbotError
+from newsbot.responder import Answer
+from newsbot.telegram.format import (
+    answer_html,
+    answer_keyboard,
+    article_line,
+    article_messages,
+    callback_key,
+)
+from newsbot.telegram.state import Conversations, RateLimiter, Stats, looks_like_follow_up
+
+log = logging.getLogger(__name__)
+
+READER_COMMANDS = [
+    BotCommand("start", "开始使用"),
+    BotCommand("help", "使用说明"),
+    BotCommand("ask", "提问（群聊中使用）"),
+    BotCommand("latest", "最新文章"),
+    BotCommand("article", "查看文章全文"),
+]
+ADMIN_COMMANDS = [
+    *READER_COMMANDS,
+    BotCommand("add", "添加文章"),
+    BotCommand("delete", "删除文章"),
+    BotCommand("list", "文章列表"),
+    BotCommand("reload", "重新读取文章目录"),
+    BotCommand("stats", "使用统计"),
+]
+EXAMPLES = ("谁到烟厂空气质量监测站点督导？", "区总工会表彰了多少名先进个人？")
+
+
+class Bot:
+    """The handlers and the state they share; one per running application."""
+
+    def __init__(self, engine: Engine, admin_ids: tuple[int, ...]) -> None:
+        tg = engine.config.telegram
+        self.engine = engine
+        self.admin_ids = frozenset(admin_ids)
+        self.rate = RateLimiter(tg.questions_per_minute)
+        self.conversations = Conversations(tg.context_ttl_seconds)
+        self.stats = Stats()
+        self.keys: dict[str, str] = {}
+        self.max_upload = tg.max_upload_bytes
+
+    # --- readers -----------------------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Say what the bot knows and how to ask."""
+        articles = self.engine.corpus.articles
+        dates = sorted(a.date for a in articles if a.date)
+        span = f"（{dates[0]} 至 {dates[-1]}）" if dates else ""
+        examples = "\n".join(f"· {q}" for q in EXAMPLES)
+        text = (
+            f"你好！我能回答本地政务新闻的问题，新闻库现有 {len(articles)} 篇文章{span}。\n"
+            f"直接发问题给我即可（群聊中用 /ask 问题，或 @我）。例如：\n{examples}\n\n"
+            "/latest 最新文章　/article 编号 查看全文"
+        )
+        if self._is_admin(update):
+            text += (
+                "\n\n管理员命令：/add /delete /list /reload /stats，也可以直接发送文件导入文章。"
+            )
+        await self._reply(update, html.escape(text))
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message: a question in private chats; in groups only when the bot is addressed."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        question = message.text
+        if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE:
+            username = context.bot.username
+            mention = f"@{username}" if username else None
+            replied = message.reply_to_message
+            to_bot = (
+                replied is not None
+                and replied.from_user is not None
+                and replied.from_user.id == context.bot.id
+            )
+            if mention and mention.lower() in question.lower():
+                question = re.sub(re.escape(mention), " ", question, flags=re.IGNORECASE)
+            elif not to_bot:
+                return
+        await self._answer(update, context, question)
+
+    async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/ask 问题 — the way to ask in a group."""
+        question = " ".join(context.args or [])
+        if not question.strip():
+            await self._reply(
+                update, "请在 /ask 后面写上问题，例如：/ask " + html.escape(EXAMPLES[0])
+            )
+            return
+        await self._answer(update, context, question)
+
+    async def _answer(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
+    ) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None:
+            return
+        if not self.rate.allow(user.id):
+            await self._reply(update, "提问太频繁了，请稍等一分钟再问。")
+            return
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        answer = await asyncio.to_thread(self._ask_in_context, chat.id, question)
+        self.stats.record(question, answer.found)
+        self.conversations.set(chat.id, answer.question, tuple(s.id for s in answer.sources))
+        await self._reply(update, answer_html(answer), answer_keyboard(answer, self.keys))
+
+    def _ask_in_context(self, chat_id: int, question: str) -> Answer:
+        """Answer, leaning on the chat's previous question when this one is a short follow-up."""
+        answer = self.engine.ask(question)
+        previous = self.conversations.get(chat_id)
+        if previous and looks_like_follow_up(question):
+            combined = self.engine.ask(f"{previous.question} {question}")
+            if combined.found and (not answer.found or combined.confidence >= answer.confidence):
+                return dataclasses.replace(combined, question=question)
+        return answer
+
+    async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/latest [n] — the newest articles."""
+        n = _int_arg(context.args, self.engine.config.telegram.latest_count, 1, 20)
+        articles = self.engine.corpus.articles[:n]
+        if not articles:
+            await self._reply(update, "新闻库还是空的。")
+            return
+        await self._reply(
+            update, "<b>最新文章</b>\n" + "\n".join(article_line(a) for a in articles)
+        )
+
+    async def article(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/article ID (or /article_ID) — one article in full."""
+        message = update.effective_message
+        raw = " ".join(context.args or [])
+        if not raw and message and message.text:
+            match = re.match(r"/article_(\S+)", message.text)
+            raw = match.group(1).split("@")[0] if match else ""
+        if not raw:
+            await self._reply(update, "请写上文章编号，例如 /article 编号。/latest 可以看到编号。")
+            return
+        await self._send_article(update, raw)
+
+    async def _send_article(self, update: Update, raw_id: str) -> None:
+        article = self._find(raw_id)
+        if article is None:
+            await self._reply(update, f"没有编号为 {html.escape(raw_id[:64])} 的文章。")
+            return
+        for text in article_messages(article):
+            await self._reply(update, text)
+
+    def _find(self, raw_id: str):  # noqa: ANN202 - Article | None
+        raw_id = self.keys.get(raw_id, raw_id)
+        for candidate in (raw_id, raw_id.replace("_", "-")):
+            try:
+                return self.engine.corpus.get(candidate)
+            except NewsbotError:
+                continue
+        return None
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Inline buttons: 原文 N, 更多, and the delete confirmation."""
+        query = update.callback_query
+        if query is None or not query.data:
+            return
+        action, _, value = query.data.partition(":")
+        if action == "a":
+            await query.answer()
+            await self._send_article(update, value)
+        elif action == "more":
+            await query.answer()
+            await self._more(update)
+        elif action == "del":
+            await self._confirm_delete(update, value)
+        elif action == "keep":
+            await query.answer("已取消")
+            await query.edit_message_text("已取消删除。")
+        else:
+            await query.answer("这个按钮已失效。")
+
+    async def _more(self, update: Update) -> None:
+        chat = update.effective_chat
+        turn = self.conversations.get(chat.id) if chat else None
+        if turn is None:
+            await self._reply(update, "上一个问题已过期，请重新提问。")
+            return
+        ids = self.engine.responder.rank_articles(turn.question, k=len(turn.shown) + 5)
+        further = [self._find(i) for i in ids if i not in turn.shown]
+        further = [a for a in further if a is not None]
+        if not further:
+            await self._reply(update, "没有更多相关文章了。")
+            return
+        await self._reply(
+            update, "<b>更多相关文章</b>\n" + "\n".join(article_line(a) for a in further)
+        )
+
+    # --- admins ------------------------------------------------------------------------------
+
+    def _is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.admin_ids
+
+    async def _refuse(self, update: Update, what: str) -> bool:
+        """Refuse a non-admin politely and log it; True when refused."""
+        if self._is_admin(update):
+            return False
+        user = update.effective_user
+        log.warning("refused %s for non-admin user %s", what, user.id if user else None)
+        await self._reply(update, "抱歉，只有管理员可以使用这个功能。")
+        return True
+
+    async def add(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/add — text after the command (first line the title), or as a reply to a message."""
+        if await self._refuse(update, "/add"):
+            return
+        message = update.effective_message
+        assert message is not None
+        text = message.text.partition(" ")[2] if message.text else ""
+        if "\n" in message.text and not text.strip():
+            text = message.text.partition("\n")[2]
+        if not text.strip() and message.reply_to_message is not None:
+            text = message.reply_to_message.text or message.reply_to_message.caption or ""
+        if not text.strip():
+            await self._reply(
+                update,
+                "用法：/add 后面第一行写标题，其后写正文；"
+                "也可以回复一条消息发送 /add，或直接发送文件（.txt .md .jsonl）。",
+            )
+            return
+        name = "message.md" if text.lstrip().startswith("---") else "message.txt"
+        await self._import(update, name, text.strip().encode())
+
+    async def document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A document sent by an admin is imported with the same importers as the CLI."""
+        if await self._refuse(update, "document import"):
+            return
+        doc = update.effective_message.document if update.effective_message else None
+        if doc is None:
+            return
+        if doc.file_size and doc.file_size > self.max_upload:
+            await self._reply(
+                update, f"文件太大（上限 {self.max_upload // 1_000_000} MB），未导入。"
+            )
+            return
+        file = await doc.get_file()
+        data = bytes(await file.download_as_bytearray())
+        await self._import(update, doc.file_name or "upload.txt", data)
+
+    async def _import(self, update: Update, name: str, data: bytes) -> None:
+        try:
+            result, report = await asyncio.to_thread(self.engine.import_data, name, data)
+        except NewsbotError as exc:
+            await self._reply(update, f"未导入：{html.escape(str(exc))}")
+            return
+        await self._reply(update, _import_summary(result, report.errors))
+
+    async def delete(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/delete ID — asks for confirmation with a button."""
+        if await self._refuse(update, "/delete"):
+            return
+        raw = " ".join(context.args or [])
+        article = self._find(raw) if raw else None
+        if article is None:
+            await self._reply(update, "请写上存在的文章编号，例如 /delete 编号（/list 查看编号）。")
+            return
+        data, key = callback_key("del", article.id)
+        if key:
+            self.keys[key] = article.id
+        buttons = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("确认删除", callback_data=data),
+                    InlineKeyboardButton("取消", callback_data="keep"),
+                ]
+            ]
+        )
+        await self._reply(update, f"确定删除《{html.escape(article.title)}》吗？", buttons)
+
+    async def _confirm_delete(self, update: Update, value: str) -> None:
+        query = update.callback_query
+        assert query is not None
+        if not self._is_admin(update):
+            log.warning(
+                "refused delete for non-admin user %s",
+                update.effective_user.id if update.effective_user else None,
+            )
+            await query.answer("只有管理员可以删除文章。", show_alert=True)
+            return
+        article = self._find(value)
+        if article is None:
+            await query.answer("文章已不存在。")
+            return
+        await asyncio.to_thread(self.engine.delete, article.id)
+        await query.answer("已删除")
+        await query.edit_message_text(
+            f"已删除《{html.escape(article.title)}》。", parse_mode=ParseMode.HTML
+        )
+
+    async def list_articles(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/list [page] — all articles, a page at a time."""
+        if await self._refuse(update, "/list"):
+            return
+        size = self.engine.config.telegram.list_page_size
+        articles = self.engine.corpus.articles
+        pages = max(1, -(-len(articles) // size))
+        page = _int_arg(context.args, 1, 1, pages)
+        shown = articles[(page - 1) * size : page * size]
+        lines = [f"<b>文章列表</b>（第 {page}/{pages} 页，共 {len(articles)} 篇）"]
+        lines += [article_line(a) for a in shown]
+        if page < pages:
+            lines.append(f"下一页：/list {page + 1}")
+        await self._reply(update, "\n".join(lines))
+
+    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/reload — re-read the corpus folder after edits on disk."""
+        if await self._refuse(update, "/reload"):
+            return
+        problems = await asyncio.to_thread(self.engine.reload)
+        text = f"已重新读取，共 {len(self.engine.corpus)} 篇文章。"
+        if problems:
+            text += "\n有问题的文件（已跳过）：\n" + "\n".join(
+                html.escape(p) for p in problems[:10]
+            )
+        await self._reply(update, text)
+
+    async def stats_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/stats — usage, and the unanswered questions worth adding articles for."""
+        if await self._refuse(update, "/stats"):
+            return
+        s = self.stats
+        share = s.unanswered / s.asked if s.asked else 0.0
+        lines = [
+            f"文章 {len(self.engine.corpus)} 篇，段落 {len(self.engine.index)} 个",
+            f"已回答问题 {s.asked} 个，未找到答案 {s.unanswered} 个（{share:.0%}）",
+        ]
+        if s.missing:
+            lines.append("最常见的未回答问题：")
+            lines += [f"· {html.escape(q)} ×{n}" for q, n in s.missing.most_common(5)]
+        await self._reply(update, "\n".join(lines))
+
+    async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An unknown command, in a private chat."""
+        await self._reply(update, "不认识这个命令。/help 查看可用的命令。")
+
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log any handler error with its traceback; tell the user briefly; keep running."""
+        log.error("error while handling an update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat:
+            try:
+                await context.bot.send_message(
+                    update.effective_chat.id, "抱歉，出错了，请稍后再试。"
+                )
+            except Exception:  # the error handler must never raise
+                log.warning("could not send the error message", exc_info=True)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    async def _reply(
+        self, update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Message | None:
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        message = update.effective_message
+        reply_to = message.message_id if message and chat.type != ChatType.PRIVATE else None
+        return await update.get_bot().send_message(
+            chat.id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            disable_web_page_preview=True,
+            reply_to_message_id=reply_to if not update.callback_query else None,
+        )
+
+    async def post_init(self, application: Application) -> None:
+        """Set the command menus: readers' for everyone, the full list for each admin."""
+        from telegram import BotCommandScopeChat
+
+        await application.bot.set_my_commands(READER_COMMANDS)
+        for admin in self.admin_ids:
+            try:
+                await application.bot.set_my_commands(
+                    ADMIN_COMMANDS, scope=BotCommandScopeChat(admin)
+                )
+            except Exception:  # an admin who never talked to the bot has no chat yet
+                log.info("could not set admin commands for %s (no chat yet)", admin)
+        log.info("bot ready: %d articles, %d admins", len(self.engine.corpus), len(self.admin_ids))
+
+
+def _int_arg(args: list[str] | None, default: int, low: int, high: int) -> int:
+    try:
+        value = int(args[0]) if args else default
+    except ValueError:
+        value = default
+    return min(max(value, low), high)
+
+
+def _import_summary(result: AddResult, errors: tuple[str, ...]) -> str:
+    lines = []
+    if result.added:
+        lines.append(f"已添加 {len(result.added)} 篇：")
+        lines += [
+            f"· {html.escape(a.title)}  /article_{a.id.replace('-', '_')}" for a in result.added
+        ]
+        lines.append(f"现在就可以提问，例如：{html.escape(result.added[0].title[:30])}？")
+    for article, existing in result.duplicates:
+        lines.append(f"重复，未添加：{html.escape(article.title)}（已有 {html.escape(existing)}）")
+    lines += [f"出错，已跳过：{html.escape(e)}" for e in errors[:10]]
+    return "\n".join(lines) or "没有可添加的文章。"

@@ -1,0 +1,81 @@
+"""Per-bot state that outlives one update: follow-up context, rate limits, usage statistics."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+FOLLOW_UP_MAX_CHARS = 12
+_FOLLOW_UP_START = ("那", "他", "她", "它", "这", "该", "其", "还", "那么", "然后", "此外", "另外")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The last question asked in a chat, and the articles already shown for it."""
+
+    question: str
+    at: float
+    shown: tuple[str, ...]
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """A short question, or one pointing back (他…, 那…), leans on the previous one."""
+    text = question.strip()
+    return len(text) <= FOLLOW_UP_MAX_CHARS or text.startswith(_FOLLOW_UP_START)
+
+
+@dataclass
+class RateLimiter:
+    """At most ``per_minute`` questions per user in any sliding minute."""
+
+    per_minute: int
+    _times: dict[int, deque[float]] = field(default_factory=dict)
+
+    def allow(self, user_id: int, now: float | None = None) -> bool:
+        """Record a question and say whether it is within the limit."""
+        now = time.monotonic() if now is None else now
+        times = self._times.setdefault(user_id, deque())
+        while times and now - times[0] >= 60:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            return False
+        times.append(now)
+        return True
+
+
+@dataclass
+class Stats:
+    """What readers asked: totals, and the unanswered questions worth adding articles for."""
+
+    asked: int = 0
+    unanswered: int = 0
+    missing: Counter[str] = field(default_factory=Counter)
+
+    def record(self, question: str, found: bool) -> None:
+        """Count one answered or unanswered question."""
+        self.asked += 1
+        if not found:
+            self.unanswered += 1
+            self.missing[question.strip()[:60]] += 1
+
+
+@dataclass
+class Conversations:
+    """Follow-up context per chat, forgotten after ``ttl`` seconds."""
+
+    ttl: float
+    _turns: dict[int, Turn] = field(default_factory=dict)
+
+    def get(self, chat_id: int, now: float | None = None) -> Turn | None:
+        """The chat's last turn if it is still fresh."""
+        now = time.monotonic() if now is None else now
+        turn = self._turns.get(chat_id)
+        if turn is None or now - turn.at > self.ttl:
+            self._turns.pop(chat_id, None)
+            return None
+        return turn
+
+    def set(self, chat_id: int, question: str, shown: tuple[str, ...]) -> None:
+        """Remember the question just answered in this chat."""
+        self._turns[chat_id] = Turn(question, time.monotonic(), shown)

@@ -1,0 +1,340 @@
+"""A small fake Telegram Bot API server on 127.0.0.1 for end-to-end tests of the real bot.
+
+It speaks the HTTP protocol python-telegram-bot uses, keeps what the bot sent, hands out updates
+the test pushes, and rejects what Telegram rejects: empty or over-long text, HTML that does not
+parse with Telegram's tag set, and callback data over 64 bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+BOT_USER = {"id": 999, "is_bot": True, "first_name": "新闻助手", "username": "newsbot_test_bot"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
+
+
+class _TelegramHTML(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.problem = f'Unsupported start tag "{tag}"'
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.problem = f'Unexpected end tag "{tag}"'
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in ("lt", "gt", "amp", "quot"):
+            self.problem = f"Unsupported entity &{name};"
+
+
+def html_problem(text: str) -> str | None:
+    """Why Telegram would refuse this HTML text, or None."""
+    if "<" in text.replace("&lt;", ""):
+        parser = _TelegramHTML()
+        parser.feed(text)
+        parser.close()
+        if parser.problem:
+            return parser.problem
+        if parser.stack:
+            return f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
+    return None
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (the bot stopping mid-poll) is not an error."""
+
+
+class FakeBotAPI:
+    """The server and everything it saw."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.lock = threading.Condition()
+        self.updates: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.rejected: list[tuple[str, str]] = []
+        self.calls: list[str] = []
+        self.files: dict[str, bytes] = {}
+        self.chat_types: dict[int, str] = {}
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+
+    def start(self) -> FakeBotAPI:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- what tests do ---------------------------------------------------------------------
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        kind = self.chat_types.get(chat_id, "private")
+        chat: dict[str, Any] = {"id": chat_id, "type": kind}
+        if kind == "private":
+            chat["first_name"] = "读者"
+        else:
+            chat["title"] = "管城新闻群"
+        return chat
+
+    def push_message(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str | None = None,
+        chat_type: str = "private",
+        reply_to: dict[str, Any] | None = None,
+        document: tuple[str, bytes] | None = None,
+    ) -> None:
+        """Queue a message update as if a user had sent it."""
+        self.chat_types[chat_id] = chat_type
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": {"id": user_id, "is_bot": False, "first_name": f"用户{user_id}"},
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                length = len(text.split()[0].encode("utf-16-le")) // 2
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        if document is not None:
+            name, data = document
+            file_id = f"file{len(self.files)}"
+            self.files[file_id] = data
+            message["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": name,
+                "file_size": len(data),
+            }
+        self._queue({"message": message})
+
+    def push_callback(self, chat_id: int, user_id: int, data: str, message: dict[str, Any]) -> None:
+        """Queue a button press on one of the bot's messages."""
+        self._queue(
+            {
+                "callback_query": {
+                    "id": str(next(self._update_ids)),
+                    "from": {"id": user_id, "is_bot": False, "first_name": f"用户{user_id}"},
+                    "chat_instance": str(chat_id),
+                    "data": data,
+                    "message": message,
+                }
+            }
+        )
+
+    def _queue(self, update: dict[str, Any]) -> None:
+        with self.lock:
+            update["update_id"] = next(self._update_ids)
+            self.updates.append(update)
+            self.lock.notify_all()
+
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20, start: int = 0
+    ) -> dict[str, Any]:
+        """The first sent message from index ``start`` on that satisfies ``predicate``."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for message in self.sent[start:]:
+                    if predicate(message):
+                        return message
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    sent = [m.get("text", "")[:60] for m in self.sent[start:]]
+                    raise AssertionError(f"no matching message; sent: {sent}")
+                self.lock.wait(left)
+
+    def replies_to(self, chat_id: int, start: int = 0) -> list[dict[str, Any]]:
+        with self.lock:
+            return [m for m in self.sent[start:] if m.get("chat_id") == chat_id]
+
+    # --- the HTTP side -----------------------------------------------------------------------
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, payload: object, raw: bytes | None = None) -> None:
+                body = raw if raw is not None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header(
+                    "Content-Type", "application/octet-stream" if raw else "application/json"
+                )
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                prefix = f"/file/bot{api.token}/"
+                path = unquote(self.path)
+                if path.startswith(prefix):
+                    file_id = path[len(prefix) :].rsplit("/", 1)[-1]
+                    if file_id in api.files:
+                        self._send(200, None, api.files[file_id])
+                        return
+                self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
+            def do_POST(self) -> None:
+                prefix = f"/bot{api.token}/"
+                path = unquote(self.path)
+                if not path.startswith(prefix):
+                    self._send(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                    return
+                method = path[len(prefix) :]
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                params = {}
+                for key, values in parse_qs(raw, keep_blank_values=True).items():
+                    try:
+                        params[key] = json.loads(values[0])
+                    except json.JSONDecodeError:
+                        params[key] = values[0]
+                status, payload = api.handle(method, params)
+                self._send(status, payload)
+
+        return Handler
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            self.calls.append(method)
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        if method in ("sendMessage", "editMessageText"):
+            problem = self._check_message(params)
+            if problem:
+                with self.lock:
+                    self.rejected.append((method, problem))
+                    self.lock.notify_all()
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": f"Bad Request: {problem}",
+                }
+            return 200, {"ok": True, "result": self._store(method, params)}
+        simple: dict[str, Any] = {
+            "getMe": BOT_USER,
+            "deleteWebhook": True,
+            "setMyCommands": True,
+            "answerCallbackQuery": True,
+            "sendChatAction": True,
+            "close": True,
+        }
+        if method in simple:
+            if method == "answerCallbackQuery":
+                with self.lock:
+                    self.sent.append({"method": method, **params})
+                    self.lock.notify_all()
+            return 200, {"ok": True, "result": simple[method]}
+        if method == "getFile":
+            file_id = params.get("file_id")
+            if file_id not in self.files:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: invalid file_id",
+                }
+            return 200, {
+                "ok": True,
+                "result": {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "file_size": len(self.files[file_id]),
+                    "file_path": f"documents/{file_id}",
+                },
+            }
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 0.5)
+        with self.lock:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and time.monotonic() < deadline:
+                self.lock.wait(deadline - time.monotonic())
+            return list(self.updates)
+
+    def _check_message(self, params: dict[str, Any]) -> str | None:
+        text = str(params.get("text", ""))
+        if not text.strip():
+            return "message text is empty"
+        if utf16_units(text) > 4096:
+            return "message is too long"
+        if params.get("parse_mode") == "HTML":
+            problem = html_problem(text)
+            if problem:
+                return f"can't parse entities: {problem}"
+        markup = params.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if len(button.get("callback_data", "").encode()) > 64:
+                    return "BUTTON_DATA_INVALID"
+        return None
+
+    def _store(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id") or 0)
+        message = {
+            "message_id": int(params.get("message_id") or next(self._message_ids)),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": BOT_USER,
+            "text": params["text"],
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        with self.lock:
+            self.sent.append({"method": method, **params, "chat_id": chat_id, "message": message})
+            self.lock.notify_all()
+        return message

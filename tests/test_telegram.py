@@ -1,0 +1,208 @@
+"""The Telegram adapter end to end: the real `newsbot bot` process against a fake Bot API server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from newsbot.config import REPO_ROOT
+from newsbot.telegram.app import file_url_for
+from newsbot.telegram.format import (
+    MAX_MESSAGE_UNITS,
+    bold_terms,
+    callback_key,
+    split_html_messages,
+    utf16_units,
+)
+
+from .fake_bot_api import FakeBotAPI, html_problem
+
+TOKEN = "123456:TEST-token-never-logged"
+ADMIN = 42
+READER = 7
+
+
+def test_bold_terms_escapes_and_bolds():
+    assert bold_terms("张艳敏 <督导> & 烟厂", ["张艳敏", "烟厂"]) == (
+        "<b>张艳敏</b> &lt;督导&gt; &amp; <b>烟厂</b>"
+    )
+
+
+def test_long_articles_split_without_breaking_html():
+    paragraphs = ["“引号”与<标签>&符号。" * 400, "短段。", "x" * 9000]
+    messages = split_html_messages("<b>标题</b>", paragraphs)
+    assert len(messages) > 2
+    assert all(utf16_units(m) <= MAX_MESSAGE_UNITS for m in messages)
+    assert all(html_problem(m) is None for m in messages)
+    assert messages[0].startswith("<b>标题</b>")
+
+
+def test_callback_data_fits_64_bytes():
+    data, key = callback_key("a", "x" * 64)
+    assert len(data.encode()) <= 64
+    assert key is not None
+    assert callback_key("a", "short") == ("a:short", None)
+
+
+def test_file_url_is_derived_like_telegrams():
+    assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bot")
+    corpus = tmp / "corpus"
+    shutil.copytree(REPO_ROOT / "corpus", corpus)
+    api = FakeBotAPI(TOKEN).start()
+    log = open(tmp / "bot.log", "wb")  # noqa: SIM115 - closed at teardown
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "NEWSBOT_TELEGRAM_BASE_URL": api.base_url,
+        "NEWSBOT_ADMIN_IDS": str(ADMIN),
+        "NEWSBOT_CORPUS_DIR": str(corpus),
+        "NEWSBOT_DATA_DIR": str(tmp / "data"),
+        "NEWSBOT_CONFIG": "",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsbot.cli", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 60
+    while "getUpdates" not in api.calls:
+        assert process.poll() is None, (tmp / "bot.log").read_text()
+        assert time.monotonic() < deadline, "bot did not start polling"
+        time.sleep(0.1)
+    api.process = process
+    api.corpus = corpus
+    api.log_path = tmp / "bot.log"
+    yield api
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    log.close()
+    api.stop()
+
+
+def plain(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text)
+
+
+def ask(bot, chat_id, text, user=READER, chat_type="private", **kwargs):
+    start = len(bot.sent)
+    bot.push_message(chat_id, user, text, chat_type=chat_type, **kwargs)
+    return bot.wait_for(
+        lambda m: m.get("chat_id") == chat_id and m["method"] == "sendMessage", start=start
+    )
+
+
+def test_commands_menu_is_set(bot):
+    assert "setMyCommands" in bot.calls
+
+
+def test_start_says_what_the_bot_knows(bot):
+    reply = ask(bot, 101, "/start")
+    assert "5 篇文章" in reply["text"]
+    assert "谁到烟厂空气质量监测站点督导" in reply["text"]
+
+
+def test_question_answered_with_sources_and_buttons(bot):
+    reply = ask(bot, 102, "谁到烟厂空气质量监测站点督导？")
+    assert "张艳敏" in reply["text"]
+    assert "<b>烟厂</b>" in reply["text"]
+    assert "来源" in reply["text"] and "烟厂空气质量监测站点周边环境治理情况" in reply["text"]
+    buttons = [b for row in reply["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[0]["text"] == "原文 1"
+    assert buttons[-1]["text"] == "更多"
+    assert "sendChatAction" in bot.calls
+    start = len(bot.sent)
+    bot.push_callback(102, READER, buttons[0]["callback_data"], reply["message"])
+    full = bot.wait_for(
+        lambda m: m.get("chat_id") == 102 and m["method"] == "sendMessage", start=start
+    )
+    assert full["text"].startswith("<b>管城回族区领导督导")
+    assert "专家对站点数据的分析" in full["text"]
+
+
+def test_unknown_question_says_so(bot):
+    reply = ask(bot, 103, "量子计算机的原理是什么？")
+    assert "没有找到" in reply["text"] and "reply_markup" not in reply
+
+
+def test_follow_up_question_uses_the_previous_one(bot):
+    ask(bot, 104, "区总工会表彰了多少名先进个人？")
+    reply = ask(bot, 104, "那先进单位呢？")
+    assert "29家先进单位" in plain(reply["text"])
+
+
+def test_admin_adds_an_article_and_it_is_answered_at_once(bot):
+    text = (
+        "/add 管城区举办非遗文化节\n"
+        "6月1日，管城区在商城遗址公园举办非遗文化节，共展出120件非遗作品。"
+    )
+    reply = ask(bot, ADMIN, text, user=ADMIN)
+    assert "已添加 1 篇" in reply["text"]
+    answer = ask(bot, ADMIN, "非遗文化节展出了多少件作品？", user=ADMIN)
+    assert "120件" in answer["text"]
+    again = ask(bot, ADMIN, text, user=ADMIN)
+    assert "重复" in again["text"]
+
+
+def test_non_admin_add_is_refused_and_nothing_is_stored(bot):
+    before = sorted(p.name for p in bot.corpus.glob("*.md"))
+    reply = ask(bot, 105, "/add 标题\n正文内容在这里。", user=READER)
+    assert "只有管理员" in reply["text"]
+    assert sorted(p.name for p in bot.corpus.glob("*.md")) == before
+    assert f"user {READER}" in bot.log_path.read_text()
+
+
+def test_admin_uploads_a_document(bot):
+    rows = [
+        {
+            "id": "doc-1",
+            "title": "二七区召开安全生产会议",
+            "text": "5月20日，二七区召开安全生产会议，部署防汛工作。",
+        },
+    ]
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()
+    start = len(bot.sent)
+    bot.push_message(ADMIN, ADMIN, None, document=("news.jsonl", data))
+    reply = bot.wait_for(
+        lambda m: m.get("chat_id") == ADMIN and m["method"] == "sendMessage", start=start
+    )
+    assert "已添加 1 篇" in reply["text"]
+    assert (bot.corpus / "doc-1.md").exists()
+    assert "防汛" in ask(bot, ADMIN, "二七区安全生产会议部署了什么工作？", user=ADMIN)["text"]
+
+
+def test_group_silence_unless_asked(bot):
+    group = -500
+    start = len(bot.sent)
+    bot.push_message(group, READER, "大家好，今天天气不错", chat_type="group")
+    reply = ask(bot, group, "/ask 区总工会主席是谁？", chat_type="group")
+    assert "盛伟" in reply["text"]
+    assert len(bot.replies_to(group, start)) == 1
+    mention = ask(bot, group, "@newsbot_test_bot 区总工会主席是谁？", chat_type="group")
+    assert "盛伟" in mention["text"]
+
+
+def test_huge_message_gets_a_reply(bot):
+    reply = ask(bot, 106, "烟厂" + "督导" * 10_000)
+    assert reply["text"]
+
+
+def test_nothing_was_rejected_and_the_token_never_logged(bot):
+    assert bot.rejected == []
+    assert TOKEN not in bot.log_path.read_text()
+
+
+def test_zz_clean_stop_on_sigint(bot):
+    bot.process.send_signal(signal.SIGINT)
+    assert bot.process.wait(timeout=30) == 0
