@@ -198,6 +198,29 @@ def test_huge_message_gets_a_reply(bot):
     assert reply["text"]
 
 
+def test_latest_list_and_stats(bot):
+    assert "最新文章" in ask(bot, 107, "/latest 2")["text"]
+    assert "只有管理员" in ask(bot, 107, "/list")["text"]
+    listing = ask(bot, ADMIN, "/list", user=ADMIN)["text"]
+    assert "文章列表" in listing and "/article_" in listing
+    stats = ask(bot, ADMIN, "/stats", user=ADMIN)["text"]
+    assert "已回答问题" in stats and "量子计算机" in stats
+
+
+def test_admin_deletes_with_confirmation(bot):
+    prompt = ask(bot, ADMIN, "/delete doc-1", user=ADMIN)
+    assert "确定删除" in prompt["text"]
+    confirm = prompt["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    bot.push_callback(READER, READER, confirm, prompt["message"])
+    time.sleep(1)
+    assert (bot.corpus / "doc-1.md").exists()
+    start = len(bot.sent)
+    bot.push_callback(ADMIN, ADMIN, confirm, prompt["message"])
+    done = bot.wait_for(lambda m: m["method"] == "editMessageText", start=start)
+    assert "已删除" in done["text"]
+    assert not (bot.corpus / "doc-1.md").exists()
+
+
 def test_nothing_was_rejected_and_the_token_never_logged(bot):
     assert bot.rejected == []
     assert TOKEN not in bot.log_path.read_text()
