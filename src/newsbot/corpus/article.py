@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import yaml
 
@@ -43,7 +44,7 @@ class Article:
         """The body's paragraphs, separated by blank lines on disk."""
         return [p.strip() for p in re.split(r"\n\s*\n", self.body) if p.strip()]
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """A hash of the normalised text, so that the same article imported twice is recognised."""
         return content_fingerprint(self.title, self.body)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from newsbot.config import Config
 from newsbot.corpus.article import Article
 from newsbot.index.bm25 import BM25Okapi
 from newsbot.index.passages import Passage, split_passages
+from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Tokenizer
+
+CLAUSE_CACHE = 8192
 
 
 @dataclass(frozen=True)
@@ -27,14 +32,23 @@ class Hit:
 class IndexParams:
     """What shapes an index besides the articles and the tokenizer."""
 
-    passage_max_chars: int = 300
-    k1: float = 1.5
-    b: float = 0.75
-    epsilon: float = 0.25
+    passage_max_chars: int = Config.passage_max_chars
+    k1: float = Config.bm25_k1
+    b: float = Config.bm25_b
+    epsilon: float = Config.bm25_epsilon
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A clause of a passage and its tokens, the unit answers are cut from."""
+
+    text: str
+    tokens: frozenset[str]
 
 
 @dataclass(frozen=True)
 class _Tokenised:
+    title: frozenset[str]
     passages: tuple[Passage, ...]
     tokens: tuple[tuple[str, ...], ...]
 
@@ -70,6 +84,7 @@ class SearchIndex:
         self.passages: Sequence[Passage] = passages
         self.passage_tokens: Sequence[tuple[str, ...]] = tokens
         self.bm25 = BM25Okapi(tokens, params.k1, params.b, params.epsilon)
+        self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(self._split_clauses)
 
     def _compatible(self, tokenizer: Tokenizer, params: IndexParams) -> bool:
         return tokenizer.signature == self.tokenizer.signature and params == self.params
@@ -78,7 +93,22 @@ class SearchIndex:
         title = tuple(self.tokenizer.tokens(article.title))
         passages = tuple(split_passages(article, self.params.passage_max_chars))
         tokens = tuple(title + tuple(self.tokenizer.tokens(p.text)) for p in passages)
-        return _Tokenised(passages, tokens)
+        return _Tokenised(frozenset(title), passages, tokens)
+
+    def title_tokens(self, article: Article) -> frozenset[str]:
+        """The tokens of an article's title, as indexed."""
+        return self._cache[(article.id, article.fingerprint)].title
+
+    def clauses(self, i: int) -> tuple[Clause, ...]:
+        """The clauses of passage ``i`` with their tokens; recently used passages stay cached,
+        so a question tokenises only passages no earlier question has touched."""
+        return self._clauses(i)
+
+    def _split_clauses(self, i: int) -> tuple[Clause, ...]:
+        return tuple(
+            Clause(c, frozenset(self.tokenizer.tokens(c)))
+            for c in split_clauses(self.passages[i].text)
+        )
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -97,11 +127,11 @@ class SearchIndex:
         order = sorted(candidates.tolist(), key=lambda i: (-scores[i], i))
         return [Hit(self.passages[i], float(scores[i]), i) for i in order]
 
-    def neighbourhood(self, i: int, radius: int = 1) -> list[Passage]:
+    def neighbourhood(self, i: int, radius: int = 1) -> list[int]:
         """Passage ``i`` with up to ``radius`` passages of the same article on each side."""
         article_id = self.passages[i].article_id
         lo, hi = max(0, i - radius), min(len(self.passages), i + radius + 1)
-        return [p for p in self.passages[lo:hi] if p.article_id == article_id]
+        return [j for j in range(lo, hi) if self.passages[j].article_id == article_id]
 
     def idf(self, term: str) -> float:
         """A smoothed idf that stays positive on any corpus size (unlike BM25Okapi's), used to

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from newsbot.index.search import Clause
 from newsbot.text.normalize import normalize
-from newsbot.text.sentences import SENTENCE_END, split_clauses
+from newsbot.text.sentences import SENTENCE_END
 from newsbot.text.tokenizer import Tokenizer
 
 ELLIPSIS = "…"
@@ -90,7 +91,7 @@ def _numbers(clause: str, question: str) -> list[str]:
 _DATE_ONLY = re.compile(r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{1,2}[日号]")
 
 
-def _trim(clause: str, words: list[str], matched: list[bool], budget: int) -> str:
+def _trim(words: list[str], matched: list[bool], budget: int) -> str:
     """Cut an over-long clause to ``budget`` characters at word boundaries, around its matches."""
     first = next((i for i, m in enumerate(matched) if m), 0)
     start, end, size = first, first, 0
@@ -104,85 +105,77 @@ def _trim(clause: str, words: list[str], matched: list[bool], budget: int) -> st
 
 
 def extract(
-    passage: str,
+    clauses: Sequence[Clause],
     terms: Mapping[str, float],
     qtype: str,
     question: str,
     tokenizer: Tokenizer,
     max_chars: int,
-    fill: bool = True,
 ) -> Extract:
     """The best window of whole clauses within ``max_chars``: it covers the most question weight
-    (plus a bonus for holding the expected answer type), grown to its sentence and then, when
-    ``fill`` is set, to neighbouring clauses; an ellipsis marks text left out."""
-    clauses = split_clauses(passage.strip())
+    (plus a bonus for holding the expected answer type), grown to its sentence and then to the
+    neighbouring clauses; an ellipsis marks text left out."""
+    texts = [c.text for c in clauses]
     total = sum(terms.values()) or 1.0
     norm_question = normalize(question)
-    hits = [frozenset(t for t in terms if t in set(tokenizer.tokens(c))) for c in clauses]
-    typed = [has_answer_type(c, qtype, norm_question, tokenizer) for c in clauses]
+    hits = [frozenset(t for t in terms if t in c.tokens) for c in clauses]
+    typed = [has_answer_type(c.text, qtype, norm_question, tokenizer) for c in clauses]
     budget = max_chars - 2 * len(ELLIPSIS)
     best = (-1.0, 0, 0, frozenset[str]())
-    for i in range(len(clauses)):
+    for i in range(len(texts)):
         covered: frozenset[str] = frozenset()
         size, any_type = 0, False
-        for j in range(i, len(clauses)):
-            size += len(clauses[j])
+        for j in range(i, len(texts)):
+            size += len(texts[j])
             if size > budget and j > i:
                 break
             covered |= hits[j]
             any_type = any_type or typed[j]
             score = sum(terms[t] for t in covered) / total + (TYPE_BONUS if any_type else 0.0)
             if score > best[0] + 1e-9 or (
-                abs(score - best[0]) <= 1e-9 and size < _span_size(clauses, best[1], best[2])
+                abs(score - best[0]) <= 1e-9 and size < _span_size(texts, best[1], best[2])
             ):
                 best = (score, i, j, covered)
     score, i, j, covered = best
-    if len(clauses[i]) > budget:
-        words = tokenizer.words(clauses[i])
+    if len(texts[i]) > budget:
+        words = tokenizer.words(texts[i])
         matched = [bool(set(tokenizer.tokens(w)) & covered) for w in words]
-        core = _trim(clauses[i], words, matched, budget)
-        text = core.strip()
-        prefix = "" if clauses[i].startswith(core) and _starts_sentence(clauses, i) else ELLIPSIS
-        suffix = "" if text.endswith(SENTENCE_END) else ELLIPSIS
-        return Extract(
-            prefix + text + suffix, score, sum(terms[t] for t in covered) / total, covered
-        )
-    i, j = _grow(clauses, i, j, budget, fill)
-    text = "".join(clauses[i : j + 1]).strip()
-    prefix = "" if _starts_sentence(clauses, i) else ELLIPSIS
-    suffix = "" if text.endswith(SENTENCE_END) else ELLIPSIS
-    return Extract(prefix + text + suffix, score, sum(terms[t] for t in covered) / total, covered)
+        core = _trim(words, matched, budget)
+        starts = texts[i].startswith(core) and _starts_sentence(texts, i)
+    else:
+        i, j = _extend(texts, i, j, budget, within_sentence=True)
+        i, j = _extend(texts, i, j, budget, within_sentence=False)
+        core, starts = "".join(texts[i : j + 1]), _starts_sentence(texts, i)
+    core = core.strip()
+    text = ("" if starts else ELLIPSIS) + core + ("" if core.endswith(SENTENCE_END) else ELLIPSIS)
+    return Extract(text, score, sum(terms[t] for t in covered) / total, covered)
 
 
-def _span_size(clauses: list[str], i: int, j: int) -> int:
-    return sum(len(c) for c in clauses[i : j + 1])
+def _span_size(texts: list[str], i: int, j: int) -> int:
+    return sum(len(c) for c in texts[i : j + 1])
 
 
-def _starts_sentence(clauses: list[str], i: int) -> bool:
-    return i == 0 or clauses[i - 1].rstrip().endswith(SENTENCE_END)
+def _starts_sentence(texts: list[str], i: int) -> bool:
+    return i == 0 or texts[i - 1].rstrip().endswith(SENTENCE_END)
 
 
-def _grow(clauses: list[str], i: int, j: int, budget: int, fill: bool) -> tuple[int, int]:
-    """Grow clauses ``i..j`` to their whole sentence if it fits, then (with ``fill``) onwards."""
-    size = sum(len(c) for c in clauses[i : j + 1])
+def _extend(
+    texts: list[str], i: int, j: int, budget: int, within_sentence: bool
+) -> tuple[int, int]:
+    """Add clauses after, else before, clauses ``i..j`` while they fit in ``budget``; with
+    ``within_sentence``, only until the span is whole sentences."""
+    size = _span_size(texts, i, j)
     while True:
-        before = i > 0 and not _starts_sentence(clauses, i)
-        after = j + 1 < len(clauses) and not clauses[j].rstrip().endswith(SENTENCE_END)
-        if after and size + len(clauses[j + 1]) <= budget:
+        after = j + 1 < len(texts) and size + len(texts[j + 1]) <= budget
+        before = i > 0 and size + len(texts[i - 1]) <= budget
+        if within_sentence:
+            after = after and not texts[j].rstrip().endswith(SENTENCE_END)
+            before = before and not _starts_sentence(texts, i)
+        if after:
             j += 1
-            size += len(clauses[j])
-        elif before and size + len(clauses[i - 1]) <= budget:
+            size += len(texts[j])
+        elif before:
             i -= 1
-            size += len(clauses[i])
+            size += len(texts[i])
         else:
-            break
-    while fill:
-        if j + 1 < len(clauses) and size + len(clauses[j + 1]) <= budget:
-            j += 1
-            size += len(clauses[j])
-        elif i > 0 and size + len(clauses[i - 1]) <= budget:
-            i -= 1
-            size += len(clauses[i])
-        else:
-            break
-    return i, j
+            return i, j

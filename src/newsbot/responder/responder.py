@@ -50,10 +50,9 @@ class Responder:
     def ask(self, question: str, max_chars: int | None = None) -> Answer:
         """Answer ``question`` in at most ``max_chars`` characters, with its sources."""
         question = question.strip()
-        q = analyse(question, self.index.tokenizer)
+        q, weights = self._prepare(question)
         if not q.terms:
             return self._not_found(q, "请告诉我想了解什么，例如：")
-        weights = {t: self.index.idf(t) for t in dict.fromkeys(q.terms)}
         ranked = self._rank(q, weights)
         if not ranked or ranked[0].coverage < self.min_confidence:
             return self._not_found(
@@ -74,10 +73,14 @@ class Responder:
 
     def rank_articles(self, question: str, k: int = 5) -> list[str]:
         """The ids of the ``k`` articles ranked best for ``question`` (for evaluation)."""
-        q = analyse(question.strip(), self.index.tokenizer)
-        ranked = self._rank(q, {t: self.index.idf(t) for t in dict.fromkeys(q.terms)})
+        ranked = self._rank(*self._prepare(question.strip()))
         ids = dict.fromkeys(r.hit.passage.article_id for r in ranked)
         return list(ids)[:k]
+
+    def _prepare(self, question: str) -> tuple[Question, dict[str, float]]:
+        """The analysed question and the smoothed idf weight of each distinct term."""
+        q = analyse(question, self.index.tokenizer)
+        return q, {t: self.index.idf(t) for t in dict.fromkeys(q.terms)}
 
     def _rank(self, q: Question, weights: dict[str, float]) -> list[_Ranked]:
         """BM25 candidates reordered by BM25 (relative to the best) and question coverage."""
@@ -99,11 +102,12 @@ class Responder:
         for r in ranked[:EXTRACT_FROM]:
             if r.coverage < self.min_confidence:
                 continue
-            article = self.index.articles[r.hit.passage.article_id]
-            title = set(self.index.tokenizer.tokens(article.title))
+            title = self.index.title_tokens(self.index.articles[r.hit.passage.article_id])
             local = {t: w * (TITLE_WEIGHT if t in title else 1.0) for t, w in weights.items()}
-            text = "\n".join(p.text for p in self.index.neighbourhood(r.hit.index))
-            ex = extract(text, local, q.qtype, q.text, self.index.tokenizer, max_chars)
+            clauses = [
+                c for i in self.index.neighbourhood(r.hit.index) for c in self.index.clauses(i)
+            ]
+            ex = extract(clauses, local, q.qtype, q.text, self.index.tokenizer, max_chars)
             value = ex.score + r.score
             if best is None or value > best[0]:
                 best = (value, ex, r)

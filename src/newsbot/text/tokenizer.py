@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -16,6 +17,7 @@ from newsbot.errors import ConfigError
 from newsbot.text.normalize import normalize
 
 jieba.setLogLevel(logging.WARNING)
+TAG_CACHE = 8192
 
 _MEASURE = (
     "年|月|日|号|时|点|分钟|分|秒|名|家|个|人|位|次|项|所|条|件|元|万元|亿元|万|亿|千|百|岁|天|"
@@ -88,6 +90,7 @@ class Tokenizer:
         self._jieba_instance: jieba.Tokenizer | None = None
         self._pos_instance: object | None = None
         self._init_lock = threading.Lock()
+        self._tagged = lru_cache(maxsize=TAG_CACHE)(self._tag)
         self.stopwords = frozenset(stopwords)
         self.synonyms = dict(synonyms or {})
         digest = hashlib.sha256(self._userdict)
@@ -148,10 +151,14 @@ class Tokenizer:
         """Precise-mode words of ``text`` as written (not normalised): joined, they give it back."""
         return list(self._jieba.cut(text))
 
-    def tagged(self, text: str) -> list[tuple[str, str]]:
+    def tagged(self, text: str) -> tuple[tuple[str, str], ...]:
         """Precise-mode words of normalised ``text`` with jieba's part-of-speech tags."""
+        return self._tagged(text)
+
+    def _tag(self, text: str) -> tuple[tuple[str, str], ...]:
         if self._pos_instance is None:
             import jieba.posseg  # its probability tables take half a second to import
 
             self._pos_instance = jieba.posseg.POSTokenizer(self._jieba)
-        return [(pair.word, pair.flag) for pair in self._pos_instance.cut(normalize(text))]  # type: ignore[attr-defined]
+        pairs = self._pos_instance.cut(normalize(text))  # type: ignore[attr-defined]
+        return tuple((pair.word, pair.flag) for pair in pairs)
