@@ -153,6 +153,8 @@ def test_admin_adds_an_article_and_it_is_answered_at_once(bot):
     assert "120件" in answer["text"]
     again = ask(bot, ADMIN, text, user=ADMIN)
     assert "重复" in again["text"]
+    spaced = "/add\n二七区 召开 防汛 会议\n6月3日，二七区召开防汛会议，部署汛期值班。"
+    assert "二七区 召开 防汛 会议" in ask(bot, ADMIN, spaced, user=ADMIN)["text"]
 
 
 def test_non_admin_add_is_refused_and_nothing_is_stored(bot):
@@ -211,8 +213,10 @@ def test_admin_deletes_with_confirmation(bot):
     prompt = ask(bot, ADMIN, "/delete doc-1", user=ADMIN)
     assert "确定删除" in prompt["text"]
     confirm = prompt["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    start = len(bot.sent)
     bot.push_callback(READER, READER, confirm, prompt["message"])
-    time.sleep(1)
+    refusal = bot.wait_for(lambda m: m["method"] == "answerCallbackQuery", start=start)
+    assert "只有管理员" in refusal["text"]
     assert (bot.corpus / "doc-1.md").exists()
     start = len(bot.sent)
     bot.push_callback(ADMIN, ADMIN, confirm, prompt["message"])

@@ -37,6 +37,16 @@ def bold_terms(text: str, terms: Iterable[str]) -> str:
     return "".join(out)
 
 
+def article_command(article_id: str) -> str:
+    """The tappable command that shows an article (commands allow only letters, digits and _)."""
+    return "/article_" + article_id.replace("-", "_")
+
+
+def ids_from_command(raw: str) -> tuple[str, ...]:
+    """The article ids an id typed in a command may stand for (``_`` was ``-`` or itself)."""
+    return (raw, raw.replace("_", "-"))
+
+
 def callback_key(action: str, article_id: str) -> tuple[str, str | None]:
     """Callback data for an article button, within Telegram's 64 bytes; long ids get a short
     hash key, returned second so the caller can remember what it stands for."""
@@ -57,7 +67,7 @@ def answer_html(answer: Answer) -> str:
         if source.url:
             title = f'<a href="{html.escape(source.url, quote=True)}">{title}</a>'
         date = f"（{source.date}）" if source.date else ""
-        lines.append(f"{n}. {title}{date}  /article_{source.id.replace('-', '_')}")
+        lines.append(f"{n}. {title}{date}  {article_command(source.id)}")
     return "\n".join(lines)
 
 
@@ -127,6 +137,4 @@ def article_messages(article: Article) -> list[str]:
 def article_line(article: Article) -> str:
     """One line of a list: date, title and the command that shows the article."""
     date = article.date or "日期不详"
-    return (
-        f"{html.escape(date)} {html.escape(article.title)}  /article_{article.id.replace('-', '_')}"
-    )
+    return f"{html.escape(date)} {html.escape(article.title)}  {article_command(article.id)}"

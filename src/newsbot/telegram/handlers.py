@@ -12,16 +12,18 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.ext import Application, ContextTypes
 
-from newsbot.corpus import AddResult
+from newsbot.corpus import AddResult, Article
 from newsbot.engine import Engine
 from newsbot.errors import NewsbotError
 from newsbot.responder import Answer
 from newsbot.telegram.format import (
     answer_html,
     answer_keyboard,
+    article_command,
     article_line,
     article_messages,
     callback_key,
+    ids_from_command,
 )
 from newsbot.telegram.state import Conversations, RateLimiter, Stats, looks_like_follow_up
 
@@ -164,9 +166,9 @@ class Bot:
         for text in article_messages(article):
             await self._reply(update, text)
 
-    def _find(self, raw_id: str):  # noqa: ANN202 - Article | None
-        raw_id = self.keys.get(raw_id, raw_id)
-        for candidate in (raw_id, raw_id.replace("_", "-")):
+    def _find(self, raw_id: str) -> Article | None:
+        """The article a typed id, a command id or a button key stands for."""
+        for candidate in ids_from_command(self.keys.get(raw_id, raw_id)):
             try:
                 return self.engine.corpus.get(candidate)
             except NewsbotError:
@@ -212,15 +214,19 @@ class Bot:
     # --- admins ------------------------------------------------------------------------------
 
     def _is_admin(self, update: Update) -> bool:
+        """Admin rights come from the sender's user id only, checked on every call."""
         user = update.effective_user
         return user is not None and user.id in self.admin_ids
+
+    def _log_refusal(self, update: Update, what: str) -> None:
+        user = update.effective_user
+        log.warning("refused %s for non-admin user %s", what, user.id if user else None)
 
     async def _refuse(self, update: Update, what: str) -> bool:
         """Refuse a non-admin politely and log it; True when refused."""
         if self._is_admin(update):
             return False
-        user = update.effective_user
-        log.warning("refused %s for non-admin user %s", what, user.id if user else None)
+        self._log_refusal(update, what)
         await self._reply(update, "抱歉，只有管理员可以使用这个功能。")
         return True
 
@@ -230,9 +236,8 @@ class Bot:
             return
         message = update.effective_message
         assert message is not None
-        text = message.text.partition(" ")[2] if message.text else ""
-        if "\n" in message.text and not text.strip():
-            text = message.text.partition("\n")[2]
+        parts = (message.text or "").split(maxsplit=1)
+        text = parts[1] if len(parts) == 2 else ""
         if not text.strip() and message.reply_to_message is not None:
             text = message.reply_to_message.text or message.reply_to_message.caption or ""
         if not text.strip():
@@ -295,10 +300,7 @@ class Bot:
         query = update.callback_query
         assert query is not None
         if not self._is_admin(update):
-            log.warning(
-                "refused delete for non-admin user %s",
-                update.effective_user.id if update.effective_user else None,
-            )
+            self._log_refusal(update, "delete")
             await query.answer("只有管理员可以删除文章。", show_alert=True)
             return
         article = self._find(value)
@@ -414,9 +416,7 @@ def _import_summary(result: AddResult, errors: tuple[str, ...]) -> str:
     lines = []
     if result.added:
         lines.append(f"已添加 {len(result.added)} 篇：")
-        lines += [
-            f"· {html.escape(a.title)}  /article_{a.id.replace('-', '_')}" for a in result.added
-        ]
+        lines += [f"· {html.escape(a.title)}  {article_command(a.id)}" for a in result.added]
         lines.append(f"现在就可以提问，例如：{html.escape(result.added[0].title[:30])}？")
     for article, existing in result.duplicates:
         lines.append(f"重复，未添加：{html.escape(article.title)}（已有 {html.escape(existing)}）")
