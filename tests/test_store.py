@@ -22,6 +22,7 @@ def test_add_get_delete(tmp_path):
     assert not (tmp_path / "c" / "t1.md").exists()
     with pytest.raises(CorpusError, match="t1"):
         corpus.get("t1")
+    assert [a.id for a in corpus.add([_article(1)]).added] == ["t1"]
 
 
 def test_duplicates_by_id_or_content_are_not_stored_twice(tmp_path):

@@ -157,6 +157,18 @@ def test_admin_adds_an_article_and_it_is_answered_at_once(bot):
     assert "二七区 召开 防汛 会议" in ask(bot, ADMIN, spaced, user=ADMIN)["text"]
 
 
+def test_admin_adds_by_replying_to_a_message(bot):
+    original = {
+        "message_id": 5,
+        "date": 0,
+        "chat": {"id": ADMIN, "type": "private", "first_name": "x"},
+        "text": "金岱街道开展义诊活动\n6月5日，金岱街道组织医生为80名老人义诊。",
+    }
+    reply = ask(bot, ADMIN, "/add", user=ADMIN, reply_to=original)
+    assert "已添加 1 篇" in reply["text"] and "金岱街道开展义诊活动" in reply["text"]
+    assert "80名" in ask(bot, ADMIN, "金岱街道为多少名老人义诊？", user=ADMIN)["text"]
+
+
 def test_non_admin_add_is_refused_and_nothing_is_stored(bot):
     before = sorted(p.name for p in bot.corpus.glob("*.md"))
     reply = ask(bot, 105, "/add 标题\n正文内容在这里。", user=READER)

@@ -7,9 +7,14 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsbot.config import Config, load_config
 from newsbot.errors import NewsbotError
+
+if TYPE_CHECKING:
+    from newsbot.engine import Engine
+    from newsbot.responder import Responder
 
 log = logging.getLogger("newsbot")
 EXIT_USER_ERROR = 2
@@ -95,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _engine(config: Config):  # noqa: ANN202 - imported lazily to keep --help fast
+def _engine(config: Config) -> Engine:
+    """The engine, imported lazily so that --help and list stay fast."""
     from newsbot.engine import Engine
 
     return Engine(config)
@@ -205,7 +211,7 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _contexts_responder(config: Config, path: Path):  # noqa: ANN202
+def _contexts_responder(config: Config, path: Path) -> Responder:
     """A responder over the paragraphs of a .jsonl file, built in memory (nothing is written)."""
     from newsbot.corpus.importers import parse_import
     from newsbot.engine import params_for, responder_for, tokenizer_for

@@ -60,6 +60,7 @@ class Corpus:
         self.root = root
         self._lock = threading.RLock()
         self._articles: dict[str, Article] = {}
+        self._by_print: dict[str, str] = {}
         self.problems: list[str] = []
         self.reload()
 
@@ -80,6 +81,7 @@ class Corpus:
             articles[article.id] = article
         with self._lock:
             self._articles = articles
+            self._by_print = {a.fingerprint: a.id for a in articles.values()}
             self.problems = problems
         return self.articles
 
@@ -105,10 +107,9 @@ class Corpus:
         added: list[Article] = []
         duplicates: list[tuple[Article, str]] = []
         with self._lock:
-            by_print = {a.fingerprint: a.id for a in self._articles.values()}
             for article in articles:
                 validate_id(article.id)
-                existing = by_print.get(article.fingerprint)
+                existing = self._by_print.get(article.fingerprint)
                 if existing is None and article.id in self._articles:
                     existing = article.id
                 if existing is not None:
@@ -116,7 +117,7 @@ class Corpus:
                     continue
                 atomic_write(self.root / article.filename, to_markdown(article))
                 self._articles[article.id] = article
-                by_print[article.fingerprint] = article.id
+                self._by_print[article.fingerprint] = article.id
                 added.append(article)
         for article in added:
             log.info("stored article %s (%s)", article.id, article.title)
@@ -129,5 +130,6 @@ class Corpus:
             (self.root / article.filename).unlink(missing_ok=True)
             _fsync_dir(self.root)
             del self._articles[article.id]
+            del self._by_print[article.fingerprint]
         log.info("deleted article %s", article.id)
         return article
