@@ -17,6 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from telegram.request import BaseRequest, RequestData
+
+OFFLINE_BASE = "http://offline.invalid/bot"
+OFFLINE_FILE_BASE = "http://offline.invalid/file/bot"
 BOT_USER = {"id": 999, "is_bot": True, "first_name": "新闻助手", "username": "newsbot_test_bot"}
 ALLOWED_TAGS = {
     "b",
@@ -92,24 +96,28 @@ class FakeBotAPI:
         self.sent: list[dict[str, Any]] = []
         self.rejected: list[tuple[str, str]] = []
         self.calls: list[str] = []
+        self.params: list[tuple[str, dict[str, Any]]] = []
         self.files: dict[str, bytes] = {}
         self.chat_types: dict[int, str] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
-        self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server: _Server | None = None
 
     @property
     def base_url(self) -> str:
+        assert self.server is not None, "start() the server first"
         return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
 
     def start(self) -> FakeBotAPI:
-        self.thread.start()
+        """Serve over HTTP on a free port of 127.0.0.1 (offline tests never start it)."""
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
     # --- what tests do ---------------------------------------------------------------------
 
@@ -236,20 +244,23 @@ class FakeBotAPI:
                 method = path[len(prefix) :]
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
-                params = {}
-                for key, values in parse_qs(raw, keep_blank_values=True).items():
-                    try:
-                        params[key] = json.loads(values[0])
-                    except json.JSONDecodeError:
-                        params[key] = values[0]
-                status, payload = api.handle(method, params)
+                fields = parse_qs(raw, keep_blank_values=True)
+                status, payload = api.handle(method, {k: v[0] for k, v in fields.items()})
                 self._send(status, payload)
 
         return Handler
 
-    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def handle(self, method: str, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call whose fields arrive as strings, JSON-encoded where not text."""
+        params: dict[str, Any] = {}
+        for key, value in fields.items():
+            try:
+                params[key] = json.loads(value)
+            except json.JSONDecodeError:
+                params[key] = value
         with self.lock:
             self.calls.append(method)
+            self.params.append((method, params))
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
         if method in ("sendMessage", "editMessageText"):
@@ -267,6 +278,7 @@ class FakeBotAPI:
         simple: dict[str, Any] = {
             "getMe": BOT_USER,
             "deleteWebhook": True,
+            "setWebhook": True,
             "setMyCommands": True,
             "answerCallbackQuery": True,
             "sendChatAction": True,
@@ -338,3 +350,44 @@ class FakeBotAPI:
             self.sent.append({"method": method, **params, "chat_id": chat_id, "message": message})
             self.lock.notify_all()
         return message
+
+
+class OfflineRequest(BaseRequest):
+    """python-telegram-bot's HTTP layer replaced by direct calls into a FakeBotAPI: the real
+    request encoding and response parsing run, and any other URL fails instead of going out."""
+
+    def __init__(self, api: FakeBotAPI) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = None,
+        write_timeout: object = None,
+        connect_timeout: object = None,
+        pool_timeout: object = None,
+    ) -> tuple[int, bytes]:
+        api_prefix = f"{OFFLINE_BASE}{self.api.token}/"
+        file_prefix = f"{OFFLINE_FILE_BASE}{self.api.token}/"
+        if url.startswith(file_prefix):
+            file_id = url.rsplit("/", 1)[-1]
+            if file_id in self.api.files:
+                return 200, self.api.files[file_id]
+            return 404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'
+        if not url.startswith(api_prefix):
+            raise AssertionError(f"network call attempted: {url}")
+        fields = request_data.json_parameters if request_data else {}
+        status, payload = self.api.handle(url[len(api_prefix) :], fields)
+        return status, json.dumps(payload).encode()

@@ -82,6 +82,7 @@ def bot(tmp_path_factory):
         time.sleep(0.1)
     api.process = process
     api.corpus = corpus
+    api.data = tmp / "data"
     api.log_path = tmp / "bot.log"
     yield api
     if process.poll() is None:
@@ -245,3 +246,68 @@ def test_nothing_was_rejected_and_the_token_never_logged(bot):
 def test_zz_clean_stop_on_sigint(bot):
     bot.process.send_signal(signal.SIGINT)
     assert bot.process.wait(timeout=30) == 0
+    assert json.loads((bot.data / "stats.json").read_text())["asked"] > 5
+
+
+def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from newsbot.telegram.app import webhook_secret
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = FakeBotAPI(TOKEN).start()
+    url = f"http://127.0.0.1:{port}/tg/hook"
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "NEWSBOT_TELEGRAM_BASE_URL": api.base_url,
+        "NEWSBOT_TELEGRAM_WEBHOOK_URL": url,
+        "NEWSBOT_TELEGRAM_WEBHOOK_PORT": str(port),
+        "NEWSBOT_CORPUS_DIR": str(REPO_ROOT / "corpus"),
+        "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+        "NEWSBOT_CONFIG": "",
+    }
+    log_path = tmp_path / "bot.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newsbot.cli", "bot"], env=env, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "setWebhook" not in api.calls:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "bot did not set its webhook"
+                time.sleep(0.1)
+            hook = next(p for m, p in api.params if m == "setWebhook")
+            assert hook["url"] == url and hook["secret_token"] == webhook_secret(TOKEN)
+            assert TOKEN not in hook["secret_token"]
+            api.push_message(108, READER, "区总工会主席是谁？")
+            update = json.dumps(api.updates.pop()).encode()
+
+            def post(secret: str) -> int:
+                request = urllib.request.Request(url, data=update, method="POST")
+                request.add_header("Content-Type", "application/json")
+                request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        return response.status
+                except urllib.error.HTTPError as exc:
+                    return exc.code
+
+            assert post("forged") == 403
+            assert post(webhook_secret(TOKEN)) == 200
+            reply = api.wait_for(lambda m: m.get("chat_id") == 108)
+            assert "盛伟" in reply["text"]
+            assert len(api.replies_to(108)) == 1
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            api.stop()
+    assert TOKEN not in log_path.read_text()

@@ -63,6 +63,9 @@ ENV_KEYS: Mapping[str, str] = {
     "NEWSBOT_ADMIN_IDS": "telegram.admin_ids",
     "NEWSBOT_TELEGRAM_BASE_URL": "telegram.base_url",
     "NEWSBOT_TELEGRAM_BASE_FILE_URL": "telegram.base_file_url",
+    "NEWSBOT_TELEGRAM_WEBHOOK_URL": "telegram.webhook_url",
+    "NEWSBOT_TELEGRAM_WEBHOOK_LISTEN": "telegram.webhook_listen",
+    "NEWSBOT_TELEGRAM_WEBHOOK_PORT": "telegram.webhook_port",
 }
 
 

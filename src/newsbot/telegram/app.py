@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sys
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import (
@@ -15,6 +17,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from newsbot.config import TOKEN_ENV, Config
 from newsbot.engine import Engine
@@ -44,18 +47,37 @@ def file_url_for(base_url: str) -> str:
     return f"{head}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
 
 
-def build_application(config: Config, token: str, engine: Engine | None = None) -> Application:
-    """The python-telegram-bot application with every handler registered."""
+def webhook_secret(token: str) -> str:
+    """The secret Telegram echoes in each webhook call, derived from the token so that only
+    Telegram (which knows it from setWebhook) can post updates; never the token itself."""
+    return hashlib.sha256(b"newsbot-webhook:" + token.encode()).hexdigest()[:48]
+
+
+def build_application(
+    config: Config,
+    token: str,
+    engine: Engine | None = None,
+    request: BaseRequest | None = None,
+) -> Application:
+    """The python-telegram-bot application with every handler registered; ``request`` replaces
+    the HTTP layer (tests use an offline one)."""
     engine = engine or Engine(config)
     bot = Bot(engine, config.telegram.admin_ids)
     builder = Application.builder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url).base_file_url(
             config.telegram.base_file_url or file_url_for(config.telegram.base_url)
         )
     elif config.telegram.base_file_url:
         builder = builder.base_file_url(config.telegram.base_file_url)
-    app = builder.post_init(bot.post_init).concurrent_updates(True).build()
+    app = (
+        builder.post_init(bot.post_init)
+        .post_shutdown(bot.post_shutdown)
+        .concurrent_updates(True)
+        .build()
+    )
     app.bot_data["newsbot"] = bot
     commands = {
         "start": bot.start,
@@ -99,7 +121,9 @@ def run_bot(config: Config) -> int:
         app.run_webhook(
             listen=tg.webhook_listen,
             port=tg.webhook_port,
+            url_path=urlsplit(tg.webhook_url).path.lstrip("/"),
             webhook_url=tg.webhook_url,
+            secret_token=webhook_secret(token),
             allowed_updates=Update.ALL_TYPES,
         )
     else:

@@ -44,6 +44,7 @@ ADMIN_COMMANDS = [
     BotCommand("reload", "重新读取文章目录"),
     BotCommand("stats", "使用统计"),
 ]
+STATS_SAVE_EVERY = 10
 EXAMPLES = ("谁到烟厂空气质量监测站点督导？", "区总工会表彰了多少名先进个人？")
 
 
@@ -56,7 +57,8 @@ class Bot:
         self.admin_ids = frozenset(admin_ids)
         self.rate = RateLimiter(tg.questions_per_minute)
         self.conversations = Conversations(tg.context_ttl_seconds)
-        self.stats = Stats()
+        self.stats_path = engine.config.data_dir / "stats.json"
+        self.stats = Stats.load(self.stats_path)
         self.keys: dict[str, str] = {}
         self.max_upload = tg.max_upload_bytes
 
@@ -122,6 +124,8 @@ class Bot:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         answer = await asyncio.to_thread(self._ask_in_context, chat.id, question)
         self.stats.record(question, answer.found)
+        if self.stats.asked % STATS_SAVE_EVERY == 0:
+            await asyncio.to_thread(self.stats.save, self.stats_path)
         self.conversations.set(chat.id, answer.question, tuple(s.id for s in answer.sources))
         await self._reply(update, answer_html(answer), answer_keyboard(answer, self.keys))
 
@@ -402,6 +406,13 @@ class Bot:
             except Exception:  # an admin who never talked to the bot has no chat yet
                 log.info("could not set admin commands for %s (no chat yet)", admin)
         log.info("bot ready: %d articles, %d admins", len(self.engine.corpus), len(self.admin_ids))
+
+    async def post_shutdown(self, application: Application) -> None:
+        """Keep the statistics for the next run."""
+        try:
+            self.stats.save(self.stats_path)
+        except OSError:
+            log.warning("could not save statistics to %s", self.stats_path, exc_info=True)
 
 
 def _int_arg(args: list[str] | None, default: int, low: int, high: int) -> int:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsbot.corpus.store import atomic_write
+
+log = logging.getLogger(__name__)
 
 FOLLOW_UP_MAX_CHARS = 12
+MISSING_KEPT = 500
 _FOLLOW_UP_START = ("那", "他", "她", "它", "这", "该", "其", "还", "那么", "然后", "此外", "另外")
 
 
@@ -58,6 +66,25 @@ class Stats:
         if not found:
             self.unanswered += 1
             self.missing[question.strip()[:60]] += 1
+            if len(self.missing) > 2 * MISSING_KEPT:
+                self.missing = Counter(dict(self.missing.most_common(MISSING_KEPT)))
+
+    def save(self, path: Path) -> None:
+        """Write the statistics atomically, readable by the owner only (they hold questions)."""
+        data = {"asked": self.asked, "unanswered": self.unanswered, "missing": self.missing}
+        atomic_write(path, json.dumps(data, ensure_ascii=False), mode=0o600)
+
+    @classmethod
+    def load(cls, path: Path) -> Stats:
+        """Statistics saved by an earlier run; a missing or damaged file starts afresh."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(int(data["asked"]), int(data["unanswered"]), Counter(data["missing"]))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("ignoring unreadable statistics file %s", path)
+            return cls()
 
 
 @dataclass

@@ -1,0 +1,232 @@
+"""Handlers through the real Application.process_update, with an HTTP layer that never leaves
+the process: python-telegram-bot's request encoding and parsing run, the network does not."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+
+import pytest
+from telegram import Update
+
+from newsbot.config import Config
+from newsbot.engine import Engine
+from newsbot.telegram.app import build_application
+
+from .fake_bot_api import BOT_USER, OFFLINE_BASE, FakeBotAPI, OfflineRequest
+
+TOKEN = "123456:OFFLINE-token"
+ADMIN = 42
+READER = 7
+GROUP = -100
+
+
+class Harness:
+    """An initialised Application fed with updates the fake API builds."""
+
+    def __init__(self, config: Config, engine: Engine) -> None:
+        self.api = FakeBotAPI(TOKEN)
+        self.app = build_application(config, TOKEN, engine, request=OfflineRequest(self.api))
+        self.bot = self.app.bot_data["newsbot"]
+
+    async def __aenter__(self) -> Harness:
+        await self.app.initialize()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.app.shutdown()
+        await self.bot.post_shutdown(self.app)  # run_polling calls it after shutdown
+
+    async def feed(self) -> list[dict]:
+        """Process every queued update; return what the bot sent meanwhile."""
+        start = len(self.api.sent)
+        updates, self.api.updates = self.api.updates, []
+        for data in updates:
+            await self.app.process_update(Update.de_json(data, self.app.bot))
+        return self.api.sent[start:]
+
+    async def say(self, chat_id: int, text: str, user: int = READER, **kwargs) -> list[dict]:
+        self.api.push_message(chat_id, user, text, **kwargs)
+        return await self.feed()
+
+
+@pytest.fixture
+def tg_config(config: Config) -> Config:
+    tg = dataclasses.replace(
+        config.telegram, admin_ids=(ADMIN,), base_url=OFFLINE_BASE, questions_per_minute=3
+    )
+    return dataclasses.replace(config, telegram=tg)
+
+
+@pytest.fixture
+def tg_engine(tg_config: Config, tokenizer) -> Engine:
+    return Engine(tg_config, tokenizer)
+
+
+def run(tg_config: Config, tg_engine: Engine, scenario) -> None:
+    async def main() -> None:
+        async with Harness(tg_config, tg_engine) as harness:
+            await scenario(harness)
+
+    asyncio.run(main())
+
+
+def texts(sent: list[dict]) -> list[str]:
+    return [m["text"] for m in sent if m["method"] in ("sendMessage", "editMessageText")]
+
+
+def test_a_reply_to_the_bot_in_a_group_is_a_question(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        bot_message = {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": GROUP, "type": "group", "title": "群"},
+            "from": BOT_USER,
+            "text": "……",
+        }
+        someone = {**bot_message, "from": {"id": 8, "is_bot": False, "first_name": "x"}}
+        sent = await h.say(GROUP, "区总工会主席是谁？", chat_type="group", reply_to=bot_message)
+        assert any("盛伟" in t for t in texts(sent))
+        assert sent[-1]["reply_parameters"]["message_id"]
+        quiet = await h.say(GROUP, "区总工会主席是谁？", chat_type="group", reply_to=someone)
+        assert texts(quiet) == []
+
+    run(tg_config, tg_engine, scenario)
+
+
+def test_article_typed_by_hand(tg_config, tg_engine):
+    article = tg_engine.corpus.articles[0]
+
+    async def scenario(h: Harness) -> None:
+        shown = texts(await h.say(READER, f"/article {article.id.upper()}"))
+        assert article.title in shown[0]
+        missing = texts(await h.say(READER, "/article ../../etc/passwd"))
+        assert "没有编号为" in missing[0]
+
+    run(tg_config, tg_engine, scenario)
+
+
+def test_reload_picks_up_edits_on_disk(tg_config, tg_engine):
+    corpus = tg_config.corpus_dir
+
+    async def scenario(h: Harness) -> None:
+        (corpus / "new.md").write_text(
+            "---\nid: new-1\ntitle: 管城区开展消防演练\ndate: 2020-06-09\n---\n"
+            "6月9日，管城区在紫荆山公园开展消防演练，300名群众参加。\n",
+            encoding="utf-8",
+        )
+        (corpus / "broken.md").write_text("---\ntitle: [unclosed\n---\n正文", encoding="utf-8")
+        victim = sorted(corpus.glob("a*.md"))[0]
+        victim.unlink()
+        refused = texts(await h.say(READER, "/reload"))
+        assert "只有管理员" in refused[0]
+        done = texts(await h.say(ADMIN, "/reload", user=ADMIN))
+        assert "共 5 篇文章" in done[0] and "broken.md" in done[0]
+        answer = texts(await h.say(READER, "紫荆山公园消防演练有多少名群众参加？"))
+        assert "300名" in answer[0]
+
+    run(tg_config, tg_engine, scenario)
+
+
+def test_rate_limit_is_polite(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        for _ in range(3):
+            assert "提问太频繁" not in texts(await h.say(READER, "区总工会主席是谁？"))[0]
+        assert "提问太频繁" in texts(await h.say(READER, "区总工会主席是谁？"))[0]
+        other = texts(await h.say(READER + 1, "区总工会主席是谁？", user=READER + 1))
+        assert "盛伟" in other[0]
+
+    run(tg_config, tg_engine, scenario)
+
+
+def test_a_failing_handler_is_logged_and_the_bot_goes_on(tg_config, tg_engine, caplog):
+    real_ask = tg_engine.ask
+    calls = []
+
+    def flaky(question, max_chars=None):
+        calls.append(question)
+        if len(calls) == 1:
+            raise RuntimeError("index exploded")
+        return real_ask(question, max_chars)
+
+    tg_engine.ask = flaky
+
+    async def scenario(h: Harness) -> None:
+        sorry = texts(await h.say(READER, "区总工会主席是谁？"))
+        assert sorry == ["抱歉，出错了，请稍后再试。"]
+        assert "盛伟" in texts(await h.say(READER, "区总工会主席是谁？"))[0]
+
+    with caplog.at_level(logging.ERROR):
+        run(tg_config, tg_engine, scenario)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors and errors[0].exc_info and "index exploded" in str(errors[0].exc_info[1])
+
+
+def test_admin_commands_in_groups_check_the_sender(tg_config, tg_engine, caplog):
+    async def scenario(h: Harness) -> None:
+        before = len(tg_engine.corpus)
+        refused = texts(await h.say(GROUP, "/add 标题\n正文。", chat_type="group"))
+        assert "只有管理员" in refused[0]
+        forwarded = {
+            "forward_origin": {
+                "type": "user",
+                "date": 0,
+                "sender_user": {"id": ADMIN, "is_bot": False, "first_name": "admin"},
+            }
+        }
+        h.api.push_message(GROUP, READER, "/add 标题二\n正文二。", chat_type="group")
+        h.api.updates[-1]["message"].update(forwarded)
+        assert "只有管理员" in texts(await h.feed())[0]
+        assert len(tg_engine.corpus) == before
+        added = texts(
+            await h.say(
+                GROUP, "/add 群里添加\n6月2日，群里添加正文。", user=ADMIN, chat_type="group"
+            )
+        )
+        assert "已添加 1 篇" in added[0]
+
+    with caplog.at_level(logging.WARNING):
+        run(tg_config, tg_engine, scenario)
+    assert sum(f"user {READER}" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_each_admin_gets_the_admin_menu(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        await h.bot.post_init(h.app)
+        menus = [p for m, p in h.api.params if m == "setMyCommands"]
+        assert len(menus) == 2
+        everyone, admin = menus
+        assert "scope" not in everyone or everyone["scope"]["type"] == "default"
+        assert admin["scope"] == {"type": "chat", "chat_id": ADMIN}
+        assert {c["command"] for c in admin["commands"]} > {
+            c["command"] for c in everyone["commands"]
+        }
+        assert all(c["description"] for c in admin["commands"])
+
+    run(tg_config, tg_engine, scenario)
+
+
+def test_statistics_survive_a_restart(tg_config, tg_engine, tokenizer):
+    async def first(h: Harness) -> None:
+        await h.say(READER, "量子计算机的原理是什么？")
+        await h.say(READER, "区总工会主席是谁？")
+
+    run(tg_config, tg_engine, first)
+    stats_file = tg_config.data_dir / "stats.json"
+    assert stats_file.stat().st_mode & 0o077 == 0
+
+    async def second(h: Harness) -> None:
+        stats = texts(await h.say(ADMIN, "/stats", user=ADMIN))[0]
+        assert "已回答问题 2 个" in stats and "量子计算机" in stats
+
+    run(tg_config, Engine(tg_config, tokenizer), second)
+
+
+def test_unknown_command_and_empty_ask(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        assert "不认识这个命令" in texts(await h.say(READER, "/frobnicate"))[0]
+        assert "请在 /ask 后面写上问题" in texts(await h.say(READER, "/ask   "))[0]
+        assert texts(await h.say(GROUP, "/frobnicate", chat_type="group")) == []
+
+    run(tg_config, tg_engine, scenario)
