@@ -6,40 +6,97 @@ import rank_bm25
 
 from newsbot.index.bm25 import BM25Okapi
 
+VOCAB = [f"w{i}" for i in range(300)]
+
 
 def _corpus(n_docs: int, seed: int) -> list[list[str]]:
     rng = random.Random(seed)
-    vocab = [f"w{i}" for i in range(300)]
-    weights = [1 / (i + 1) for i in range(len(vocab))]
-    return [rng.choices(vocab, weights, k=rng.randint(1, 60)) for _ in range(n_docs)]
+    weights = [1 / (i + 1) for i in range(len(VOCAB))]
+    return [rng.choices(VOCAB, weights, k=rng.randint(1, 60)) for _ in range(n_docs)]
+
+
+def _queries(seed: int, n: int = 20) -> list[list[str]]:
+    rng = random.Random(seed)
+    return [rng.choices([f"w{i}" for i in range(320)], k=rng.randint(1, 8)) for _ in range(n)]
+
+
+def _live_scores(ours: BM25Okapi, query: list[str]) -> np.ndarray:
+    return ours.scores(query)[ours.stats.alive]
 
 
 @pytest.mark.parametrize(("n_docs", "seed"), [(1, 0), (2, 1), (5, 2), (40, 3), (400, 4)])
 def test_scores_equal_rank_bm25(n_docs, seed):
     docs = _corpus(n_docs, seed)
-    ours = BM25Okapi(docs)
+    ours = BM25Okapi.from_tokens(docs)
     theirs = rank_bm25.BM25Okapi(docs)
-    rng = random.Random(seed)
-    for _ in range(20):
-        query = rng.choices([f"w{i}" for i in range(320)], k=rng.randint(1, 8))
-        assert np.array_equal(ours.scores(query), theirs.get_scores(query))
+    for query in _queries(seed):
+        assert np.allclose(ours.scores(query), theirs.get_scores(query), rtol=0, atol=1e-9)
 
 
 def test_parameters_are_honoured():
     docs = _corpus(50, 7)
-    ours = BM25Okapi(docs, k1=1.2, b=0.5, epsilon=0.1)
+    ours = BM25Okapi.from_tokens(docs, k1=1.2, b=0.5, epsilon=0.1)
     theirs = rank_bm25.BM25Okapi(docs, k1=1.2, b=0.5, epsilon=0.1)
-    assert np.allclose(
-        ours.scores(["w1", "w5", "w1"]), theirs.get_scores(["w1", "w5", "w1"]), atol=1e-12
-    )
+    query = ["w1", "w5", "w1"]
+    assert np.allclose(ours.scores(query), theirs.get_scores(query), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_adds_and_removes_score_like_a_fresh_build(seed):
+    """Random adds and removes, then every score equals rank_bm25 over the live documents."""
+    rng = random.Random(seed)
+    docs = _corpus(300, seed)
+    index = BM25Okapi.from_tokens(docs[:100])
+    live = list(range(100))
+    for step in range(12):
+        if rng.random() < 0.6:
+            batch = docs[len(index.stats.alive) % 300 :][: rng.randint(1, 15)] or docs[:3]
+            first = index.n_docs
+            index = index.add([index.vocab.encode(d) for d in batch])
+            live += range(first, first + len(batch))
+        else:
+            gone = rng.sample(live, k=min(len(live) - 1, rng.randint(1, 20)))
+            index = index.remove(gone)
+            live = [d for d in live if d not in set(gone)]
+        if step % 5 == 4:
+            index, kept = index.compact()
+            live = list(range(len(kept)))
+        texts = [index.terms_of(d) for d in live]
+        assert sorted(live) == np.flatnonzero(index.stats.alive).tolist()
+        assert all(texts)
+    # rebuild the live documents' token lists from the index and compare with rank_bm25
+    alive_docs = [index.tokens_of(d) for d in np.flatnonzero(index.stats.alive).tolist()]
+    theirs = rank_bm25.BM25Okapi(alive_docs)
+    fresh = BM25Okapi.from_tokens(alive_docs)
+    for query in _queries(seed):
+        expected = theirs.get_scores(query)
+        assert np.allclose(_live_scores(index, query), expected, rtol=0, atol=1e-9)
+        assert np.allclose(fresh.scores(query), expected, rtol=0, atol=1e-9)
+
+
+def test_incremental_equals_fresh_on_the_same_documents():
+    docs = _corpus(200, 11)
+    step = BM25Okapi.from_tokens(docs[:150])
+    step = step.add([step.vocab.encode(d) for d in docs[150:]])
+    step = step.remove(range(0, 150, 7))
+    kept = [d for i, d in enumerate(docs) if i >= 150 or i % 7]
+    theirs = rank_bm25.BM25Okapi(kept)
+    for query in _queries(11):
+        assert np.allclose(_live_scores(step, query), theirs.get_scores(query), atol=1e-9)
 
 
 def test_postings_and_doc_freq():
-    ours = BM25Okapi([["a", "b"], ["b"], ["c"]])
+    ours = BM25Okapi.from_tokens([["a", "b"], ["b"], ["c"]])
     assert ours.doc_freq("b") == 2
-    assert ours.postings("b").tolist() == [0, 1]
-    assert ours.postings("zzz").tolist() == []
+    assert ours.postings("b")[0].tolist() == [0, 1]
+    assert ours.postings("zzz")[0].tolist() == []
+    fewer = ours.remove([0])
+    assert fewer.doc_freq("b") == 1 and fewer.doc_freq("a") == 0
+    assert fewer.postings("b")[0].tolist() == [1]
+    assert ours.doc_freq("b") == 2, "the old snapshot is unchanged"
 
 
 def test_empty_index_scores_nothing():
-    assert BM25Okapi([]).scores(["a"]).tolist() == []
+    empty = BM25Okapi.from_tokens([])
+    assert empty.scores(["a"]).tolist() == []
+    assert [x.tolist() for x in empty.score(["a"])] == [[], []]

@@ -52,13 +52,8 @@ class Engine:
         self.params = params_for(config)
         self.corpus = Corpus(config.corpus_dir)
         self._write_lock = threading.Lock()
-        self._responder = self._make_responder(self.corpus.articles, None)
-
-    def _make_responder(
-        self, articles: Iterable[Article], previous: SearchIndex | None
-    ) -> Responder:
-        return responder_for(
-            self.config, SearchIndex(articles, self.tokenizer, self.params, previous)
+        self._responder = responder_for(
+            config, SearchIndex(self.corpus.articles, self.tokenizer, self.params)
         )
 
     @property
@@ -75,15 +70,16 @@ class Engine:
         """Answer from the current snapshot of the index."""
         return self._responder.ask(question, max_chars)
 
-    def _refresh(self) -> None:
-        self._responder = self._make_responder(self.corpus.articles, self.index)
+    def _swap(self, index: SearchIndex) -> None:
+        """Make ``index`` the one questions are answered from (one reference assignment)."""
+        self._responder = responder_for(self.config, index)
 
     def add(self, articles: Iterable[Article]) -> AddResult:
         """Store articles and make them answerable at once."""
         with self._write_lock:
             result = self.corpus.add(articles)
             if result.added:
-                self._refresh()
+                self._swap(self.index.updated(added=result.added))
         return result
 
     def import_data(
@@ -111,12 +107,12 @@ class Engine:
         """Remove an article; it is no longer answered from."""
         with self._write_lock:
             article = self.corpus.delete(article_id)
-            self._refresh()
+            self._swap(self.index.updated(removed=[article.id]))
         return article
 
     def reload(self) -> list[str]:
         """Re-read the corpus folder after edits on disk; returns the problems found."""
         with self._write_lock:
             self.corpus.reload()
-            self._refresh()
+            self._swap(self.index.synced(self.corpus.articles))
         return list(self.corpus.problems)

@@ -1,82 +1,325 @@
-"""Exact BM25Okapi (rank_bm25's idf, epsilon floor, k1 and b) over numpy postings.
+"""Exact BM25Okapi (rank_bm25's idf, epsilon floor, k1 and b) over segments of numpy postings.
 
 rank_bm25 scans every document for every query term; here each term keeps the documents that
-contain it, so a query touches only those. The arithmetic follows rank_bm25's order exactly, so
-the scores are bit-identical to ``rank_bm25.BM25Okapi.get_scores`` on the same tokens.
+contain it, so a query touches only those. Documents are added as a new small segment and removed
+by a tombstone; document frequencies, lengths and the average idf are kept for the live documents,
+so the scores after any sequence of changes equal those of a fresh build (to float rounding).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
+TERM = np.int32
+DOC = np.int32
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Postings of documents ``start … start + n_docs - 1``, both by term and by document."""
+
+    start: int
+    term_ids: np.ndarray  # sorted distinct term ids
+    offsets: np.ndarray  # term_ids[i]'s postings are docs/tfs[offsets[i]:offsets[i + 1]]
+    docs: np.ndarray  # global document numbers, ascending within a term
+    tfs: np.ndarray  # term frequencies
+    doc_offsets: np.ndarray  # document d's distinct terms are doc_terms[doc_offsets[d - start]:…]
+    doc_terms: np.ndarray
+    doc_tfs: np.ndarray  # and their frequencies
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.doc_offsets) - 1
+
+    def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Documents of this segment holding ``term_id``, and how often."""
+        i = int(np.searchsorted(self.term_ids, term_id))
+        if i == len(self.term_ids) or self.term_ids[i] != term_id:
+            return self.docs[:0], self.tfs[:0]
+        lo, hi = self.offsets[i], self.offsets[i + 1]
+        return self.docs[lo:hi], self.tfs[lo:hi]
+
+    def terms_of(self, doc: int) -> np.ndarray:
+        """The distinct term ids of global document ``doc``."""
+        d = doc - self.start
+        return self.doc_terms[self.doc_offsets[d] : self.doc_offsets[d + 1]]
+
+    def document(self, doc: int) -> np.ndarray:
+        """Global document ``doc`` as term ids with repeats (order lost), to rebuild from."""
+        d = doc - self.start
+        lo, hi = self.doc_offsets[d], self.doc_offsets[d + 1]
+        return np.repeat(self.doc_terms[lo:hi], self.doc_tfs[lo:hi])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays that make up the segment, by name (for saving)."""
+        return {
+            "term_ids": self.term_ids,
+            "offsets": self.offsets,
+            "docs": self.docs,
+            "tfs": self.tfs,
+            "doc_offsets": self.doc_offsets,
+            "doc_terms": self.doc_terms,
+            "doc_tfs": self.doc_tfs,
+        }
+
+
+def build_segment(start: int, documents: Sequence[np.ndarray]) -> Segment:
+    """A segment from each document's term ids (repeats counted), numbered from ``start``."""
+    n = len(documents)
+    lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=n)
+    terms = np.concatenate(documents).astype(np.int64) if n else np.empty(0, np.int64)
+    width = int(terms.max()) + 1 if len(terms) else 1
+    doc_no = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    pairs, tfs = np.unique(doc_no * width + terms, return_counts=True)
+    pair_doc, pair_term = pairs // width, pairs % width
+    doc_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pair_doc, minlength=n), out=doc_offsets[1:])
+    order = np.argsort(pair_term, kind="stable")
+    by_term = pair_term[order]
+    term_ids, first = np.unique(by_term, return_index=True)
+    return Segment(
+        start=start,
+        term_ids=term_ids.astype(TERM),
+        offsets=np.append(first, len(by_term)).astype(np.int64),
+        docs=(pair_doc[order] + start).astype(DOC),
+        tfs=tfs[order].astype(np.int32),
+        doc_offsets=doc_offsets,
+        doc_terms=pair_term.astype(TERM),
+        doc_tfs=tfs.astype(np.int32),
+    )
+
+
+class Vocabulary:
+    """Terms and their ids; only ever grows, so snapshots can share it (an id a snapshot has not
+    counted has a document frequency of 0 there)."""
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        self.terms: list[str] = list(terms)
+        self.ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def get(self, term: str) -> int | None:
+        """The id of ``term``, or None when no document ever held it."""
+        return self.ids.get(term)
+
+    def add(self, term: str) -> int:
+        """The id of ``term``, new if needed."""
+        term_id = self.ids.get(term)
+        if term_id is None:
+            term_id = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+        return term_id
+
+    def encode(self, tokens: Iterable[str]) -> np.ndarray:
+        """Term ids of ``tokens``, adding new terms."""
+        return np.fromiter(map(self.add, tokens), dtype=TERM)
+
+    def merge(self, local_terms: Sequence[str]) -> np.ndarray:
+        """The global id of each term of a batch-local vocabulary (for ids made in workers)."""
+        return np.fromiter(map(self.add, local_terms), dtype=TERM, count=len(local_terms))
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Collection statistics over the live documents."""
+
+    doc_freq: np.ndarray  # per term id
+    doc_len: np.ndarray  # per document number (dead documents included)
+    alive: np.ndarray  # per document number
+    n_alive: int
+    total_len: float
+
 
 class BM25Okapi:
-    """BM25Okapi over tokenised documents; ``scores`` matches rank_bm25 on the same input."""
+    """An immutable BM25Okapi snapshot; ``add`` and ``remove`` return a new one sharing most of
+    this one's arrays, at a cost proportional to the change."""
 
     def __init__(
         self,
-        documents: Sequence[Sequence[str]],
+        vocab: Vocabulary,
+        segments: tuple[Segment, ...],
+        stats: Stats,
         k1: float = 1.5,
         b: float = 0.75,
         epsilon: float = 0.25,
     ) -> None:
+        self.vocab, self.segments, self.stats = vocab, segments, stats
         self.k1, self.b, self.epsilon = k1, b, epsilon
-        self.n_docs = len(documents)
-        self.doc_len = np.array([len(d) for d in documents], dtype=np.float64)
-        total = float(self.doc_len.sum())
-        self.avgdl = total / self.n_docs if self.n_docs else 0.0
-        self.vocab: dict[str, int] = {}
-        doc_ids: list[list[int]] = []
-        freqs: list[list[int]] = []
-        for doc_no, document in enumerate(documents):
-            for term, tf in Counter(document).items():
-                term_id = self.vocab.setdefault(term, len(doc_ids))
-                if term_id == len(doc_ids):
-                    doc_ids.append([])
-                    freqs.append([])
-                doc_ids[term_id].append(doc_no)
-                freqs[term_id].append(tf)
-        self._docs = [np.array(d, dtype=np.int32) for d in doc_ids]
-        self._tf = [np.array(f, dtype=np.float64) for f in freqs]
-        self.idf = self._idf([len(d) for d in doc_ids])
-        # Length normalisation in rank_bm25's order of operations, shared by every term.
-        if self.n_docs and self.avgdl:
-            self._norm = self.k1 * (1 - self.b + self.b * self.doc_len / self.avgdl)
-        else:
-            self._norm = np.full(self.n_docs, self.k1 * (1 - self.b))
 
-    def _idf(self, doc_freq: list[int]) -> np.ndarray:
-        """rank_bm25's idf: log((N - n + 0.5) / (n + 0.5)); negatives floored at eps * mean idf."""
-        idf = np.array(
-            [math.log(self.n_docs - n + 0.5) - math.log(n + 0.5) for n in doc_freq],
-            dtype=np.float64,
+    @classmethod
+    def empty(cls, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> BM25Okapi:
+        stats = Stats(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool), 0, 0.0)
+        return cls(Vocabulary(), (), stats, k1, b, epsilon)
+
+    @classmethod
+    def from_tokens(
+        cls,
+        documents: Sequence[Sequence[str]],
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+    ) -> BM25Okapi:
+        """A fresh index over tokenised documents."""
+        index = cls.empty(k1, b, epsilon)
+        return index.add([index.vocab.encode(d) for d in documents])
+
+    # --- size ----------------------------------------------------------------------------------
+
+    @property
+    def n_docs(self) -> int:
+        """Document numbers in use, dead ones included."""
+        return len(self.stats.doc_len)
+
+    @property
+    def n_alive(self) -> int:
+        return self.stats.n_alive
+
+    @property
+    def dead(self) -> int:
+        return self.n_docs - self.n_alive
+
+    @property
+    def avgdl(self) -> float:
+        return self.stats.total_len / self.n_alive if self.n_alive else 0.0
+
+    # --- changes -------------------------------------------------------------------------------
+
+    def add(self, documents: Sequence[np.ndarray]) -> BM25Okapi:
+        """A new snapshot with ``documents`` (term ids) appended as one segment."""
+        if not documents:
+            return self
+        segment = build_segment(self.n_docs, documents)
+        s = self.stats
+        df = s.doc_freq
+        if len(self.vocab) > len(df):
+            df = np.concatenate([df, np.zeros(len(self.vocab) - len(df), np.int64)])
+        else:
+            df = df.copy()
+        df[segment.term_ids] += np.diff(segment.offsets)
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.float64, count=len(documents))
+        stats = Stats(
+            df,
+            np.concatenate([s.doc_len, lengths]),
+            np.concatenate([s.alive, np.ones(len(documents), bool)]),
+            s.n_alive + len(documents),
+            s.total_len + float(lengths.sum()),
         )
-        if len(idf):
-            average = float(sum(idf.tolist())) / len(idf)
-            idf[idf < 0] = self.epsilon * average
-        return idf
+        return self._with((*self.segments, segment), stats)
+
+    def remove(self, docs: Iterable[int]) -> BM25Okapi:
+        """A new snapshot without documents ``docs`` (their numbers stay reserved)."""
+        s = self.stats
+        gone = np.array(sorted({int(d) for d in docs if s.alive[d]}), dtype=np.int64)
+        if not len(gone):
+            return self
+        df = s.doc_freq.copy()
+        for doc in gone.tolist():
+            df[self._segment_of(doc).terms_of(doc)] -= 1
+        alive = s.alive.copy()
+        alive[gone] = False
+        stats = replace(
+            s,
+            doc_freq=df,
+            alive=alive,
+            n_alive=s.n_alive - len(gone),
+            total_len=s.total_len - float(s.doc_len[gone].sum()),
+        )
+        return self._with(self.segments, stats)
+
+    def compact(self) -> tuple[BM25Okapi, np.ndarray]:
+        """One segment holding only the live documents, renumbered in order; also returns the
+        old numbers of the kept documents (new number i was old number kept[i])."""
+        kept = np.flatnonzero(self.stats.alive)
+        documents = [self._segment_of(doc).document(doc) for doc in kept.tolist()]
+        return self._with((), BM25Okapi.empty().stats).add(documents), kept
+
+    def _with(self, segments: tuple[Segment, ...], stats: Stats) -> BM25Okapi:
+        return BM25Okapi(self.vocab, segments, stats, self.k1, self.b, self.epsilon)
+
+    def _segment_of(self, doc: int) -> Segment:
+        for segment in reversed(self.segments):
+            if doc >= segment.start:
+                return segment
+        raise IndexError(doc)
+
+    # --- scoring -------------------------------------------------------------------------------
+
+    @cached_property
+    def average_idf(self) -> float:
+        """rank_bm25's mean idf over the terms present in the live documents."""
+        df = self.stats.doc_freq
+        present = df[df > 0].astype(np.float64)
+        if not len(present):
+            return 0.0
+        idf = np.log(self.n_alive - present + 0.5) - np.log(present + 0.5)
+        return float(idf.sum()) / len(present)
 
     def doc_freq(self, term: str) -> int:
-        """How many documents contain ``term``."""
+        """How many live documents contain ``term``."""
         term_id = self.vocab.get(term)
-        return 0 if term_id is None else len(self._docs[term_id])
+        df = self.stats.doc_freq
+        return int(df[term_id]) if term_id is not None and term_id < len(df) else 0
 
-    def postings(self, term: str) -> np.ndarray:
-        """Documents containing ``term``."""
+    def idf(self, term: str) -> float:
+        """rank_bm25's idf: log((N - n + 0.5) / (n + 0.5)); negatives floored at eps * mean idf."""
+        n = self.doc_freq(term)
+        value = math.log(self.n_alive - n + 0.5) - math.log(n + 0.5)
+        return self.epsilon * self.average_idf if value < 0 else value
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Live documents containing ``term``, and the term's frequency in each."""
         term_id = self.vocab.get(term)
-        return self._docs[term_id] if term_id is not None else np.empty(0, dtype=np.int32)
+        if term_id is None or term_id >= len(self.stats.doc_freq) or not self.segments:
+            return np.empty(0, DOC), np.empty(0, np.int32)
+        parts = [segment.postings(term_id) for segment in self.segments]
+        docs = np.concatenate([p[0] for p in parts])
+        tfs = np.concatenate([p[1] for p in parts])
+        if self.dead:
+            live = self.stats.alive[docs]
+            docs, tfs = docs[live], tfs[live]
+        return docs, tfs
+
+    def terms_of(self, doc: int) -> list[str]:
+        """The distinct terms of document ``doc``."""
+        terms = self.vocab.terms
+        return [terms[t] for t in self._segment_of(doc).terms_of(doc).tolist()]
+
+    def tokens_of(self, doc: int) -> list[str]:
+        """Document ``doc``'s tokens with repeats, grouped by term (their order is not kept)."""
+        terms = self.vocab.terms
+        return [terms[t] for t in self._segment_of(doc).document(doc).tolist()]
+
+    def score(self, query: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The live documents sharing a term with ``query`` and their BM25Okapi scores; a
+        repeated query term counts again (as in rank_bm25)."""
+        if not self.n_alive:
+            return np.empty(0, DOC), np.empty(0)
+        all_docs, all_parts = [], []
+        for term in query:
+            docs, tfs = self.postings(term)
+            if not len(docs):
+                continue
+            tf = tfs.astype(np.float64)
+            norm = self.k1 * (1 - self.b + self.b * self.stats.doc_len[docs] / self.avgdl)
+            all_docs.append(docs)
+            all_parts.append(self.idf(term) * (tf * (self.k1 + 1) / (tf + norm)))
+        if not all_docs:
+            return np.empty(0, DOC), np.empty(0)
+        if len(all_docs) == 1:
+            return all_docs[0], all_parts[0]
+        docs, inverse = np.unique(np.concatenate(all_docs), return_inverse=True)
+        return docs.astype(DOC), np.bincount(inverse, weights=np.concatenate(all_parts))
 
     def scores(self, query: Sequence[str]) -> np.ndarray:
-        """BM25Okapi score of every document; a repeated query term counts again (as rank_bm25)."""
-        scores = np.zeros(self.n_docs)
-        for term in query:
-            term_id = self.vocab.get(term)
-            if term_id is None:
-                continue
-            docs, tf = self._docs[term_id], self._tf[term_id]
-            scores[docs] += self.idf[term_id] * (tf * (self.k1 + 1) / (tf + self._norm[docs]))
-        return scores
+        """The score of every document number (0 for those not matching, and dead ones)."""
+        out = np.zeros(self.n_docs)
+        docs, values = self.score(query)
+        out[docs] = values
+        return out

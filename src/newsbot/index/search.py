@@ -1,9 +1,10 @@
-"""The search index: an immutable snapshot of passages, their tokens and BM25 over them."""
+"""The search index: an immutable snapshot of passages and BM25 over their tokens, changed per
+article (a new snapshot that shares the old one's arrays)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -11,12 +12,16 @@ import numpy as np
 
 from newsbot.config import Config
 from newsbot.corpus.article import Article
-from newsbot.index.bm25 import BM25Okapi
+from newsbot.index.bm25 import BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, split_passages
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Tokenizer
 
 CLAUSE_CACHE = 8192
+TITLE_CACHE = 4096
+# Compact (one segment, dead passages dropped) when either grows past this.
+MAX_SEGMENTS = 16
+MAX_DEAD_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -47,95 +52,178 @@ class Clause:
 
 
 @dataclass(frozen=True)
-class _Tokenised:
-    title: frozenset[str]
+class Tokenised:
+    """An article cut into passages, each passage's tokens (the title's lead) as term ids."""
+
+    article: Article
     passages: tuple[Passage, ...]
-    tokens: tuple[tuple[str, ...], ...]
+    documents: tuple[np.ndarray, ...]
+
+
+# Turns articles into passages and term ids (in order); the parallel bulk importer is one.
+Tokenise = Callable[[Sequence[Article], Tokenizer, IndexParams, Vocabulary], list[Tokenised]]
+
+
+def tokenise_serially(
+    articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, vocab: Vocabulary
+) -> list[Tokenised]:
+    """Tokenise in this thread."""
+    out = []
+    for article in articles:
+        passages = tuple(split_passages(article, params.passage_max_chars))
+        title = tokenizer.tokens(article.title)
+        documents = tuple(vocab.encode(title + tokenizer.tokens(p.text)) for p in passages)
+        out.append(Tokenised(article, passages, documents))
+    return out
 
 
 class SearchIndex:
     """Passages of a corpus and BM25Okapi over their tokens (the title's tokens lead each one).
 
-    An index is never changed once built; a new corpus gives a new index, so a question is always
-    answered from one consistent snapshot. Tokens of unchanged articles are reused.
+    An index is never changed once built: ``updated`` returns a new snapshot, so a question is
+    always answered from one consistent state while an admin's push is indexed.
     """
 
     def __init__(
         self,
-        articles: Iterable[Article],
-        tokenizer: Tokenizer,
+        articles: Iterable[Article] = (),
+        tokenizer: Tokenizer | None = None,
         params: IndexParams = IndexParams(),
-        previous: SearchIndex | None = None,
+        tokenise: Tokenise = tokenise_serially,
     ) -> None:
+        assert tokenizer is not None
         self.tokenizer = tokenizer
         self.params = params
-        reuse = previous._cache if previous and previous._compatible(tokenizer, params) else {}
         self.articles: dict[str, Article] = {}
-        self._cache: dict[tuple[str, str], _Tokenised] = {}
-        passages: list[Passage] = []
-        tokens: list[tuple[str, ...]] = []
-        for article in articles:
-            key = (article.id, article.fingerprint)
-            done = reuse.get(key) or self._tokenise(article)
-            self._cache[key] = done
-            self.articles[article.id] = article
-            passages += done.passages
-            tokens += done.tokens
-        self.passages: Sequence[Passage] = passages
-        self.passage_tokens: Sequence[tuple[str, ...]] = tokens
-        self.bm25 = BM25Okapi(tokens, params.k1, params.b, params.epsilon)
+        self.spans: dict[str, tuple[int, int]] = {}
+        self.passages: list[Passage] = []
+        self.bm25 = BM25Okapi.empty(params.k1, params.b, params.epsilon)
         self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(self._split_clauses)
+        self._titles = lru_cache(maxsize=TITLE_CACHE)(self._title_tokens)
+        self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
 
-    def _compatible(self, tokenizer: Tokenizer, params: IndexParams) -> bool:
+    # --- changes -------------------------------------------------------------------------------
+
+    def _add(self, done: list[Tokenised]) -> None:
+        """Append tokenised articles to this (still private) snapshot."""
+        start = self.bm25.n_docs
+        documents = []
+        for item in done:
+            end = start + len(item.passages)
+            self.articles[item.article.id] = item.article
+            self.spans[item.article.id] = (start, end)
+            self.passages += item.passages
+            documents += item.documents
+            start = end
+        self.bm25 = self.bm25.add(documents)
+
+    def _derive(self) -> SearchIndex:
+        """A private copy to change: small containers copied, arrays and caches shared."""
+        new = object.__new__(SearchIndex)
+        new.tokenizer, new.params = self.tokenizer, self.params
+        new.articles, new.spans = dict(self.articles), dict(self.spans)
+        new.passages = list(self.passages)
+        new.bm25 = self.bm25
+        new._clauses, new._titles = self._clauses, self._titles
+        return new
+
+    def updated(
+        self,
+        added: Sequence[Article] = (),
+        removed: Iterable[str] = (),
+        tokenise: Tokenise = tokenise_serially,
+    ) -> SearchIndex:
+        """A new snapshot without the ``removed`` article ids and with ``added`` (an added id
+        already present replaces it); work is proportional to the change."""
+        new = self._derive()
+        gone = {*removed, *(a.id for a in added)} & new.articles.keys()
+        docs = [d for article_id in gone for d in range(*new.spans.pop(article_id))]
+        for article_id in gone:
+            del new.articles[article_id]
+        new.bm25 = new.bm25.remove(docs)
+        new._add(tokenise(list(added), self.tokenizer, self.params, new.bm25.vocab))
+        if len(new.bm25.segments) > MAX_SEGMENTS or new.bm25.dead > MAX_DEAD_SHARE * max(
+            new.bm25.n_docs, 1
+        ):
+            new._compact()
+        return new
+
+    def synced(
+        self, articles: Iterable[Article], tokenise: Tokenise = tokenise_serially
+    ) -> SearchIndex:
+        """A snapshot holding exactly ``articles``: only new, changed and removed ones cost work."""
+        wanted = {a.id: a for a in articles}
+        removed = [
+            i for i, a in self.articles.items() if wanted.get(i, a).fingerprint != a.fingerprint
+        ]
+        removed += [i for i in self.articles if i not in wanted]
+        added = [
+            a
+            for i, a in wanted.items()
+            if i not in self.articles or self.articles[i].fingerprint != a.fingerprint
+        ]
+        if not added and not removed:
+            return self
+        return self.updated(added, removed, tokenise)
+
+    def _compact(self) -> None:
+        self.bm25, kept = self.bm25.compact()
+        self.passages = [self.passages[i] for i in kept.tolist()]
+        self.spans = {}
+        for doc, passage in enumerate(self.passages):
+            start, _ = self.spans.get(passage.article_id, (doc, doc))
+            self.spans[passage.article_id] = (start, doc + 1)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def compatible(self, tokenizer: Tokenizer, params: IndexParams) -> bool:
+        """Whether this index was made with the same tokenizer settings and parameters."""
         return tokenizer.signature == self.tokenizer.signature and params == self.params
 
-    def _tokenise(self, article: Article) -> _Tokenised:
-        title = tuple(self.tokenizer.tokens(article.title))
-        passages = tuple(split_passages(article, self.params.passage_max_chars))
-        tokens = tuple(title + tuple(self.tokenizer.tokens(p.text)) for p in passages)
-        return _Tokenised(frozenset(title), passages, tokens)
+    def __len__(self) -> int:
+        """Live passages."""
+        return self.bm25.n_alive
+
+    def terms(self, i: int) -> frozenset[str]:
+        """The distinct terms indexed for passage ``i``."""
+        return frozenset(self.bm25.terms_of(i))
 
     def title_tokens(self, article: Article) -> frozenset[str]:
         """The tokens of an article's title, as indexed."""
-        return self._cache[(article.id, article.fingerprint)].title
+        return self._titles(article.title)
+
+    def _title_tokens(self, title: str) -> frozenset[str]:
+        return frozenset(self.tokenizer.tokens(title))
 
     def clauses(self, i: int) -> tuple[Clause, ...]:
         """The clauses of passage ``i`` with their tokens; recently used passages stay cached,
         so a question tokenises only passages no earlier question has touched."""
-        return self._clauses(i)
+        return self._clauses(self.passages[i].text)
 
-    def _split_clauses(self, i: int) -> tuple[Clause, ...]:
-        return tuple(
-            Clause(c, frozenset(self.tokenizer.tokens(c)))
-            for c in split_clauses(self.passages[i].text)
-        )
-
-    def __len__(self) -> int:
-        return len(self.passages)
+    def _split_clauses(self, text: str) -> tuple[Clause, ...]:
+        return tuple(Clause(c, frozenset(self.tokenizer.tokens(c))) for c in split_clauses(text))
 
     def search(self, query: Sequence[str], k: int = 10) -> list[Hit]:
         """The ``k`` best passages sharing a term with ``query``, best first."""
-        if not self.passages or not query:
+        if not query:
             return []
-        scores = self.bm25.scores(query)
-        candidates = np.unique(np.concatenate([self.bm25.postings(t) for t in set(query)]))
-        if not len(candidates):
+        docs, scores = self.bm25.score(query)
+        if not len(docs):
             return []
-        if len(candidates) > k:
-            part = np.argpartition(-scores[candidates], k - 1)[:k]
-            candidates = candidates[part]
-        order = sorted(candidates.tolist(), key=lambda i: (-scores[i], i))
-        return [Hit(self.passages[i], float(scores[i]), i) for i in order]
+        if len(docs) > k:
+            part = np.argpartition(-scores, k - 1)[:k]
+            docs, scores = docs[part], scores[part]
+        order = sorted(range(len(docs)), key=lambda j: (-scores[j], docs[j]))
+        return [Hit(self.passages[docs[j]], float(scores[j]), int(docs[j])) for j in order]
 
     def neighbourhood(self, i: int, radius: int = 1) -> list[int]:
         """Passage ``i`` with up to ``radius`` passages of the same article on each side."""
-        article_id = self.passages[i].article_id
-        lo, hi = max(0, i - radius), min(len(self.passages), i + radius + 1)
-        return [j for j in range(lo, hi) if self.passages[j].article_id == article_id]
+        start, end = self.spans[self.passages[i].article_id]
+        return list(range(max(start, i - radius), min(end, i + radius + 1)))
 
     def idf(self, term: str) -> float:
         """A smoothed idf that stays positive on any corpus size (unlike BM25Okapi's), used to
         weigh how much of a question a passage covers; an unseen term weighs the most."""
-        n_docs = len(self.passages)
+        n_docs = len(self)
         df = self.bm25.doc_freq(term)
         return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from newsbot.index.search import Hit, SearchIndex
@@ -25,10 +25,9 @@ class _Ranked:
     score: float
 
 
-def coverage(terms: dict[str, float], tokens: Sequence[str]) -> float:
-    """The share of the question's weight whose terms occur in ``tokens``."""
+def coverage(terms: dict[str, float], present: Collection[str]) -> float:
+    """The share of the question's weight whose terms occur in ``present``."""
     total = sum(terms.values())
-    present = set(tokens)
     return sum(w for t, w in terms.items() if t in present) / total if total else 0.0
 
 
@@ -90,7 +89,7 @@ class Responder:
         top = hits[0].score if hits[0].score > 0 else 1.0
         ranked = []
         for hit in hits:
-            cov = coverage(weights, self.index.passage_tokens[hit.index])
+            cov = coverage(weights, self.index.terms(hit.index))
             ranked.append(_Ranked(hit, cov, 0.5 * max(hit.score, 0.0) / top + 0.5 * cov))
         return sorted(ranked, key=lambda r: -r.score)
 
