@@ -118,6 +118,7 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
             {"title": a.title, "existing_id": existing} for a, existing in result.duplicates
         ]
         summary["errors"] += list(report.errors)
+    engine.save()
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,11 +12,14 @@ from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
 from newsbot.corpus.importers import ImportReport, parse_import
 from newsbot.errors import CorpusError
+from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Answer, Responder
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
+# A running bot saves the index this long after the last change (changes come in bursts).
+SAVE_DELAY = 5.0
 
 
 def tokenizer_for(config: Config) -> Tokenizer:
@@ -52,9 +56,48 @@ class Engine:
         self.params = params_for(config)
         self.corpus = Corpus(config.corpus_dir)
         self._write_lock = threading.Lock()
-        self._responder = responder_for(
-            config, SearchIndex(self.corpus.articles, self.tokenizer, self.params)
-        )
+        self._cache = persist.cache_dir(config.data_dir, config.corpus_dir)
+        self._dirty = threading.Event()
+        self._saver: threading.Thread | None = None
+        self._responder = responder_for(config, self._open_index())
+
+    def _open_index(self) -> SearchIndex:
+        """The saved index brought up to date, or a fresh build when there is none to trust."""
+        articles = self.corpus.articles
+        try:
+            index, changed = persist.load(
+                self._cache, articles, self.tokenizer, self.params, bulk.tokenise
+            )
+        except persist.CacheError as exc:
+            log.info("building the index (saved one not used: %s)", exc)
+            index = SearchIndex(articles, self.tokenizer, self.params, bulk.tokenise)
+            changed = True
+        if changed:
+            self._dirty.set()
+            self.save(index)
+        return index
+
+    def save(self, index: SearchIndex | None = None) -> None:
+        """Save the index if it changed since the last save; a failure only costs a rebuild."""
+        if not self._dirty.is_set():
+            return
+        self._dirty.clear()
+        try:
+            persist.save(self.index if index is None else index, self._cache)
+        except OSError as exc:
+            log.warning("could not save the index to %s: %s", self._cache, exc)
+
+    def autosave(self) -> None:
+        """Save in a background thread a few seconds after each change (for long-running use)."""
+        if self._saver is None:
+            self._saver = threading.Thread(target=self._save_loop, name="index-saver", daemon=True)
+            self._saver.start()
+
+    def _save_loop(self) -> None:
+        while self._dirty.wait():
+            time.sleep(SAVE_DELAY)
+            with self._write_lock:
+                self.save()
 
     @property
     def responder(self) -> Responder:
@@ -73,13 +116,14 @@ class Engine:
     def _swap(self, index: SearchIndex) -> None:
         """Make ``index`` the one questions are answered from (one reference assignment)."""
         self._responder = responder_for(self.config, index)
+        self._dirty.set()
 
     def add(self, articles: Iterable[Article]) -> AddResult:
         """Store articles and make them answerable at once."""
         with self._write_lock:
             result = self.corpus.add(articles)
             if result.added:
-                self._swap(self.index.updated(added=result.added))
+                self._swap(self.index.updated(added=result.added, tokenise=bulk.tokenise))
         return result
 
     def import_data(
@@ -114,5 +158,5 @@ class Engine:
         """Re-read the corpus folder after edits on disk; returns the problems found."""
         with self._write_lock:
             self.corpus.reload()
-            self._swap(self.index.synced(self.corpus.articles))
+            self._swap(self.index.synced(self.corpus.articles, bulk.tokenise))
         return list(self.corpus.problems)

@@ -102,6 +102,21 @@ class SearchIndex:
         self._titles = lru_cache(maxsize=TITLE_CACHE)(self._title_tokens)
         self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
 
+    @classmethod
+    def restore(
+        cls,
+        tokenizer: Tokenizer,
+        params: IndexParams,
+        bm25: BM25Okapi,
+        passages: list[Passage],
+        articles: dict[str, Article],
+        spans: dict[str, tuple[int, int]],
+    ) -> SearchIndex:
+        """An index from saved parts (see ``persist``)."""
+        index = cls([], tokenizer, params)
+        index.bm25, index.passages, index.articles, index.spans = bm25, passages, articles, spans
+        return index
+
     # --- changes -------------------------------------------------------------------------------
 
     def _add(self, done: list[Tokenised]) -> None:

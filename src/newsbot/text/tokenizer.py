@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jieba
 import yaml
@@ -18,6 +19,10 @@ from newsbot.text.normalize import normalize
 
 jieba.setLogLevel(logging.WARNING)
 TAG_CACHE = 8192
+KEPT_CACHE = 1_000_000
+_UNSEEN = object()
+# Bump when a change here changes the tokens, so that saved indexes are rebuilt.
+TOKENS_VERSION = 2
 
 _MEASURE = (
     "年|月|日|号|时|点|分钟|分|秒|名|家|个|人|位|次|项|所|条|件|元|万元|亿元|万|亿|千|百|岁|天|"
@@ -28,6 +33,12 @@ NUMBER = re.compile(
     r"(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{2,4}年\d{1,2}月|"
     rf"\d+(?:[.,]\d+)*(?:{_MEASURE})?"
 )
+# jieba cuts each run of these characters on its own (its re_han_default); other word characters
+# one by one. jieba-rs splits runs holding Latin letters, digits or joiners such as 「-」
+# differently, so those runs, and other non-Chinese word characters, go to jieba itself; on the
+# rest the two give the same tokens (measured in bench/agreement.py).
+_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+|\w")
+_FAST_UNSAFE = re.compile(r"[+#&.%\-]|[^\W\u4E00-\u9FD5]")
 _DATE_PART = re.compile(r"\d+[年月日号]")
 _WORD_CHAR = re.compile(r"\w")
 
@@ -76,6 +87,27 @@ def read_synonyms(path: Path | None) -> dict[str, str]:
     return mapping
 
 
+def _rjieba_available() -> bool:
+    try:
+        import rjieba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _userdict_entries(data: bytes) -> list[tuple[str, int | None, str | None]]:
+    """jieba's user dictionary lines: ``word [freq] [tag]``."""
+    entries = []
+    for line in data.decode("utf-8-sig").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else None
+        entries.append((parts[0], freq, tag))
+    return entries
+
+
 class Tokenizer:
     """jieba wrapped once: its own instance and user dictionary, number expressions kept whole."""
 
@@ -84,20 +116,28 @@ class Tokenizer:
         userdict: Path | None = None,
         stopwords: Iterable[str] = (),
         synonyms: Mapping[str, str] | None = None,
+        fast: bool = True,
     ) -> None:
         self._userdict = userdict.read_bytes() if userdict and userdict.exists() else b""
         self._userdict_path = userdict
         self._jieba_instance: jieba.Tokenizer | None = None
+        self._fast_instance: object | None = None
+        self.fast = fast and _rjieba_available()
         self._pos_instance: object | None = None
         self._init_lock = threading.Lock()
         self._tagged = lru_cache(maxsize=TAG_CACHE)(self._tag)
+        self._kept: dict[str, str | None] = {}
         self.stopwords = frozenset(stopwords)
         self.synonyms = dict(synonyms or {})
         digest = hashlib.sha256(self._userdict)
         digest.update("\n".join(sorted(self.stopwords)).encode())
         digest.update(repr(sorted(self.synonyms.items())).encode())
-        digest.update(jieba.__version__.encode())
+        digest.update(f"{jieba.__version__}/{TOKENS_VERSION}/{self.fast}".encode())
         self.signature = digest.hexdigest()[:16]
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Pickled as its settings (worker processes build their own)."""
+        return (Tokenizer, (self._userdict_path, self.stopwords, self.synonyms, self.fast))
 
     @property
     def _jieba(self) -> jieba.Tokenizer:
@@ -113,9 +153,42 @@ class Tokenizer:
                     self._jieba_instance = tokenizer
         return self._jieba_instance
 
+    @property
+    def _rjieba(self) -> Any:
+        """jieba-rs (rjieba) with the same user dictionary, for the text where it agrees."""
+        if self._fast_instance is None:
+            with self._init_lock:
+                if self._fast_instance is None:
+                    import rjieba
+
+                    fast = rjieba.Jieba()
+                    for word, freq, tag in _userdict_entries(self._userdict):
+                        fast.add_word(word, freq or fast.suggest_freq(word), tag)
+                    self._fast_instance = fast
+        return self._fast_instance
+
+    def segment(self, text: str) -> list[str]:
+        """jieba's search-mode cut of normalised ``text``; jieba-rs where it gives the same."""
+        if not self.fast:
+            return list(self._jieba.cut_for_search(text))
+        if not _FAST_UNSAFE.search(text):
+            return self._rjieba.cut_for_search(text, True)
+        out: list[str] = []
+        pos = 0
+        for block in _JIEBA_BLOCK.finditer(text):
+            if _FAST_UNSAFE.search(block.group()):
+                if block.start() > pos:
+                    out += self._rjieba.cut_for_search(text[pos : block.start()], True)
+                out += self._jieba.cut_for_search(block.group())
+                pos = block.end()
+        if pos < len(text):
+            out += self._rjieba.cut_for_search(text[pos:], True)
+        return out
+
     def warm_up(self) -> None:
-        """Load jieba's dictionary now rather than on the first question."""
+        """Load the dictionaries now rather than on the first question."""
         self.tokens("预热")
+        self._jieba.cut_for_search("预热")
 
     @classmethod
     def from_files(
@@ -140,12 +213,25 @@ class Tokenizer:
     def _word_tokens(self, text: str) -> list[str]:
         if not text.strip():
             return []
-        tokens = []
-        for token in self._jieba.cut_for_search(text):
-            token = token.strip()
-            if token and _WORD_CHAR.search(token) and token not in self.stopwords:
-                tokens.append(self.synonyms.get(token, token))
-        return tokens
+        seen = self._kept
+        if len(seen) > KEPT_CACHE:
+            seen.clear()
+        out = []
+        for token in self.segment(text):
+            kept = seen.get(token, _UNSEEN)
+            if kept is _UNSEEN:
+                kept = seen[token] = self._keep(token)
+            if kept is not None:
+                out.append(kept)
+        return out
+
+    def _keep(self, token: str) -> str | None:
+        """What a segment becomes in the index: nothing for punctuation and stop words, the
+        canonical word for a synonym."""
+        token = token.strip()
+        if not token or not _WORD_CHAR.search(token) or token in self.stopwords:
+            return None
+        return self.synonyms.get(token, token)
 
     def words(self, text: str) -> list[str]:
         """Precise-mode words of ``text`` as written (not normalised): joined, they give it back."""

@@ -1,0 +1,87 @@
+"""How often the fast segmenter (jieba-rs where safe, jieba elsewhere) gives exactly jieba's tokens,
+and how fast each is, on the bundled corpus, the CMRC trial contexts and a synthetic corpus.
+
+Usage: python bench/agreement.py [--passages 30000]   (also printed by ``make bench``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from newsbot.config import REPO_ROOT, load_config
+from newsbot.corpus import Corpus
+from newsbot.engine import tokenizer_for
+from newsbot.index.passages import split_passages
+from newsbot.text.tokenizer import Tokenizer
+
+QA = REPO_ROOT.parent / "shared" / "qa" / "cmrc2018_trial_contexts.jsonl"
+
+
+def measure(name: str, texts: list[str], reference: Tokenizer, fast: Tokenizer) -> dict:
+    """Agreement (share of texts with identical token lists) and characters per second."""
+    chars = sum(map(len, texts))
+    started = time.perf_counter()
+    slow = [reference.tokens(t) for t in texts]
+    slow_time = time.perf_counter() - started
+    started = time.perf_counter()
+    quick = [fast.tokens(t) for t in texts]
+    fast_time = time.perf_counter() - started
+    same = sum(a == b for a, b in zip(slow, quick, strict=True))
+    return {
+        "corpus": name,
+        "texts": len(texts),
+        "agreement": same / len(texts) if texts else 1.0,
+        "jieba_mchars_s": chars / slow_time / 1e6,
+        "fast_mchars_s": chars / fast_time / 1e6,
+    }
+
+
+def corpora(n_passages: int) -> dict[str, list[str]]:
+    from synthetic import synthetic_articles
+
+    config = load_config(env={})
+    bundled = [p.text for a in Corpus(config.corpus_dir).articles for p in split_passages(a)]
+    found = {"bundled": bundled}
+    if QA.exists():
+        found["cmrc2018 trial"] = [
+            json.loads(line)["text"] for line in QA.read_text("utf-8").splitlines() if line
+        ]
+    found["synthetic"] = [
+        p.text for a in synthetic_articles(n_passages) for p in split_passages(a)
+    ]
+    return found
+
+
+def rows(n_passages: int) -> list[dict]:
+    config = load_config(env={})
+    fast = tokenizer_for(config)
+    reference = Tokenizer(config.userdict, fast.stopwords, fast.synonyms, fast=False)
+    fast.warm_up()
+    reference.warm_up()
+    return [measure(name, texts, reference, fast) for name, texts in corpora(n_passages).items()]
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| corpus | texts | same tokens as jieba | jieba M chars/s | fast M chars/s |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['corpus']} | {r['texts']} | {r['agreement']:.4f} | "
+            f"{r['jieba_mchars_s']:.2f} | {r['fast_mchars_s']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--passages", type=int, default=30_000)
+    args = parser.parse_args()
+    print(table(rows(args.passages)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""The index saved under the data dir, so that a restart neither re-tokenises nor rebuilds.
+
+A snapshot is a folder of numpy arrays (memory-mapped on load) and JSON, named by a ``CURRENT``
+file that is replaced atomically once the folder is complete. Its manifest records what the index
+depends on (format version, tokenizer signature, parameters) and a checksum of every file; a
+snapshot that does not match or does not verify is ignored and rebuilt, never trusted. Articles
+added, changed or removed since the snapshot are applied as an update on load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from newsbot.corpus.article import Article
+from newsbot.corpus.store import atomic_write
+from newsbot.index.bm25 import BM25Okapi, Segment, Stats, Vocabulary
+from newsbot.index.passages import Passage
+from newsbot.index.search import IndexParams, SearchIndex, Tokenise, tokenise_serially
+from newsbot.text.tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+FORMAT = 2
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+SEGMENT_ARRAYS = tuple(f.name for f in dataclasses.fields(Segment) if f.name != "start")
+STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
+
+
+class CacheError(Exception):
+    """A saved index that cannot be used (missing, damaged, or made with other settings)."""
+
+
+def cache_dir(data_dir: Path, corpus_dir: Path) -> Path:
+    """Where the index of one corpus folder is kept (several corpora may share a data dir)."""
+    key = hashlib.sha256(str(corpus_dir.resolve()).encode()).hexdigest()[:12]
+    return data_dir / "index" / key
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _expected(index_or_tokenizer: Tokenizer, params: IndexParams) -> dict[str, object]:
+    return {
+        "format": FORMAT,
+        "tokenizer": index_or_tokenizer.signature,
+        "params": dataclasses.asdict(params),
+    }
+
+
+def save(index: SearchIndex, folder: Path) -> Path:
+    """Write ``index`` as a new snapshot under ``folder`` and make it the current one."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    snap = Path(tempfile.mkdtemp(prefix="snap-", dir=folder))
+    bm25 = index.bm25
+    files: dict[str, np.ndarray] = {name: getattr(bm25.stats, name) for name in STATS_ARRAYS}
+    for n, segment in enumerate(bm25.segments):
+        files.update({f"s{n}.{k}": v for k, v in segment.arrays().items()})
+    for name, array in files.items():
+        np.save(snap / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    terms = list(bm25.vocab.terms)
+    (snap / "vocab.json").write_text(json.dumps(terms, ensure_ascii=False), "utf-8")
+    passages = [[p.article_id, p.position, p.text] for p in index.passages]
+    (snap / "passages.json").write_text(json.dumps(passages, ensure_ascii=False), "utf-8")
+    manifest = {
+        **_expected(index.tokenizer, index.params),
+        "segment_starts": [s.start for s in bm25.segments],
+        "n_alive": bm25.n_alive,
+        "total_len": bm25.stats.total_len,
+        "articles": {
+            a.id: [a.fingerprint, *index.spans[a.id]] for a in index.articles.values()
+        },
+        "files": {p.name: _digest(p) for p in sorted(snap.iterdir())},
+    }
+    atomic_write(snap / MANIFEST, json.dumps(manifest, ensure_ascii=False), mode=0o600)
+    atomic_write(folder / CURRENT, snap.name, mode=0o600)
+    for old in folder.glob("snap-*"):
+        if old != snap:
+            shutil.rmtree(old, ignore_errors=True)
+    log.info("saved index snapshot %s (%d passages)", snap, bm25.n_alive)
+    return snap
+
+
+def _read_manifest(folder: Path, tokenizer: Tokenizer, params: IndexParams) -> tuple[Path, dict]:
+    try:
+        snap = folder / (folder / CURRENT).read_text(encoding="utf-8").strip()
+        manifest = json.loads((snap / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CacheError(f"no readable snapshot ({exc.__class__.__name__})") from None
+    expected = _expected(tokenizer, params)
+    stale = [k for k, v in expected.items() if manifest.get(k) != v]
+    if stale:
+        raise CacheError(f"made with other settings: {', '.join(stale)}")
+    files = manifest.get("files", {})
+    on_disk = {p.name for p in snap.iterdir() if p.name != MANIFEST}
+    if set(files) != on_disk:
+        raise CacheError("files missing or unexpected")
+    for name, digest in files.items():
+        if _digest(snap / name) != digest:
+            raise CacheError(f"checksum mismatch in {name}")
+    return snap, manifest
+
+
+def _array(snap: Path, name: str) -> np.ndarray:
+    try:
+        return np.load(snap / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CacheError(f"unreadable array {name}: {exc}") from None
+
+
+def load(
+    folder: Path,
+    articles: Iterable[Article],
+    tokenizer: Tokenizer,
+    params: IndexParams,
+    tokenise: Tokenise = tokenise_serially,
+) -> tuple[SearchIndex, bool]:
+    """The saved index brought up to date with ``articles``, and whether that changed it;
+    CacheError when the snapshot cannot be used."""
+    snap, manifest = _read_manifest(folder, tokenizer, params)
+    try:
+        segments = tuple(
+            Segment(start, *(_array(snap, f"s{n}.{name}") for name in SEGMENT_ARRAYS))
+            for n, start in enumerate(manifest["segment_starts"])
+        )
+        stats = Stats(
+            *(np.array(_array(snap, name)) for name in STATS_ARRAYS),
+            n_alive=int(manifest["n_alive"]),
+            total_len=float(manifest["total_len"]),
+        )
+        vocab = Vocabulary(json.loads((snap / "vocab.json").read_text(encoding="utf-8")))
+        rows = json.loads((snap / "passages.json").read_text(encoding="utf-8"))
+        passages = [Passage(a, int(p), t) for a, p, t in rows]
+        saved: dict[str, list] = manifest["articles"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CacheError(f"malformed snapshot: {exc}") from None
+    if len(passages) != len(stats.doc_len) or len(stats.doc_freq) > len(vocab):
+        raise CacheError("arrays do not agree with each other")
+    bm25 = BM25Okapi(vocab, segments, stats, params.k1, params.b, params.epsilon)
+    current = {a.id: a for a in articles}
+    kept: dict[str, Article] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    gone: list[int] = []
+    for article_id, (fingerprint, start, end) in saved.items():
+        article = current.get(article_id)
+        if article is not None and article.fingerprint == fingerprint:
+            kept[article_id] = article
+            spans[article_id] = (int(start), int(end))
+        else:
+            gone += range(int(start), int(end))
+    index = SearchIndex.restore(tokenizer, params, bm25.remove(gone), passages, kept, spans)
+    added = [a for i, a in current.items() if i not in kept]
+    if not added and not gone:
+        return index, False
+    log.info("index snapshot: %d articles to add, %d passages to drop", len(added), len(gone))
+    return index.updated(added=added, tokenise=tokenise), True

@@ -1,0 +1,144 @@
+"""The saved index: a restart answers like a fresh build; a damaged or stale cache is rebuilt."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+import pytest
+
+from newsbot.corpus.article import Article
+from newsbot.engine import Engine
+from newsbot.index import bulk, persist
+from newsbot.index.search import IndexParams, SearchIndex, tokenise_serially
+from newsbot.text.tokenizer import Tokenizer
+
+QUESTIONS = ["谁到烟厂空气质量监测站点督导？", "区总工会表彰了多少名先进个人？", "管城区复工复产"]
+
+
+def answers(engine: Engine) -> list[tuple]:
+    return [(a.answer, a.found, [s.id for s in a.sources]) for a in map(engine.ask, QUESTIONS)]
+
+
+def ranking(index: SearchIndex, tokenizer: Tokenizer, text: str) -> list[tuple[str, float]]:
+    return [(h.passage.id, round(h.score, 9)) for h in index.search(tokenizer.tokens(text), 20)]
+
+
+def test_restart_loads_the_saved_index_without_tokenising(config, tokenizer, caplog):
+    first = Engine(config, tokenizer)
+    expected = answers(first)
+    folder = persist.cache_dir(config.data_dir, config.corpus_dir)
+    assert (folder / persist.CURRENT).exists()
+    calls = []
+    real = tokenizer.tokens
+    tokenizer.tokens = lambda text: calls.append(text) or real(text)  # count indexing work
+    try:
+        with caplog.at_level(logging.INFO):
+            second = Engine(config, tokenizer)
+        assert calls == []
+    finally:
+        del tokenizer.tokens
+    assert "building the index" not in caplog.text
+    assert answers(second) == expected
+
+
+def test_changes_on_disk_since_the_save_are_applied(config, tokenizer):
+    Engine(config, tokenizer)
+    files = sorted(config.corpus_dir.glob("*.md"))
+    files[0].unlink()
+    text = files[1].read_text("utf-8").replace("。", "，新增的句子提到了紫荆山公园。", 1)
+    files[1].write_text(text, "utf-8")
+    restarted = Engine(config, tokenizer)
+    fresh = SearchIndex(restarted.corpus.articles, tokenizer, restarted.params)
+    for q in [*QUESTIONS, "紫荆山公园"]:
+        assert ranking(restarted.index, tokenizer, q) == ranking(fresh, tokenizer, q)
+    assert set(restarted.index.articles) == {a.id for a in restarted.corpus.articles}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "manifest", "current", "extra"])
+def test_a_damaged_cache_is_rebuilt_not_trusted(config, tokenizer, caplog, damage):
+    expected = answers(Engine(config, tokenizer))
+    folder = persist.cache_dir(config.data_dir, config.corpus_dir)
+    snap = folder / (folder / persist.CURRENT).read_text().strip()
+    target = snap / "s0.docs.npy"
+    if damage == "truncate":
+        target.write_bytes(target.read_bytes()[:-7])
+    elif damage == "flip":
+        data = bytearray(target.read_bytes())
+        data[-1] ^= 0xFF
+        target.write_bytes(bytes(data))
+    elif damage == "manifest":
+        (snap / persist.MANIFEST).write_text("{not json")
+    elif damage == "current":
+        (folder / persist.CURRENT).write_text("snap-missing")
+    else:
+        (snap / "stray.npy").write_bytes(b"x")
+    with caplog.at_level(logging.INFO):
+        engine = Engine(config, tokenizer)
+    assert "building the index" in caplog.text
+    assert answers(engine) == expected
+    persist.load(folder, engine.corpus.articles, tokenizer, engine.params)  # rebuilt and saved
+
+
+def test_other_settings_invalidate_the_cache(config, tokenizer, tmp_path):
+    engine = Engine(config, tokenizer)
+    folder = persist.cache_dir(config.data_dir, config.corpus_dir)
+    articles = engine.corpus.articles
+    with pytest.raises(persist.CacheError, match="params"):
+        persist.load(folder, articles, tokenizer, IndexParams(k1=1.2))
+    stop = Tokenizer(config.userdict, {*tokenizer.stopwords, "督导"}, tokenizer.synonyms)
+    with pytest.raises(persist.CacheError, match="tokenizer"):
+        persist.load(folder, articles, stop, engine.params)
+    userdict = tmp_path / "userdict.txt"
+    userdict.write_text(config.userdict.read_text("utf-8") + "紫荆山公园 9000 ns\n", "utf-8")
+    other = Tokenizer(userdict, tokenizer.stopwords, tokenizer.synonyms)
+    with pytest.raises(persist.CacheError, match="tokenizer"):
+        persist.load(folder, articles, other, engine.params)
+
+
+def test_saved_scores_equal_the_live_ones_after_updates(config, tokenizer, tmp_path):
+    engine = Engine(config, tokenizer)
+    engine.add([Article(id="n1", title="新增文章", body="6月1日，管城区举办非遗文化节。")])
+    engine.delete(engine.corpus.articles[-1].id)
+    folder = tmp_path / "cache"
+    persist.save(engine.index, folder)
+    loaded, changed = persist.load(folder, engine.corpus.articles, tokenizer, engine.params)
+    assert not changed
+    for q in [*QUESTIONS, "非遗文化节"]:
+        assert ranking(loaded, tokenizer, q) == ranking(engine.index, tokenizer, q)
+    assert np.array_equal(loaded.bm25.stats.doc_freq, engine.index.bm25.stats.doc_freq)
+
+
+def test_the_fast_segmenter_gives_jiebas_tokens(engine, tokenizer):
+    assert tokenizer.fast
+    reference = Tokenizer(
+        tokenizer._userdict_path, tokenizer.stopwords, tokenizer.synonyms, fast=False
+    )
+    texts = [p.text for p in engine.index.passages] + [
+        "jean-pierre在7-6、6-2获胜，PM2.5浓度为35μg/m³，zh-hans与zh-hant。",
+        "Ｎｅｘｏｎ时隔6年再次授予盛大网络游戏运营权；ひらがな와한국어混排，C++与C#、AT&T占比12.5%。",
+        "管城回族区总工会召开表彰大会，张艳敏到烟厂空气质量监测站点督导",
+    ]
+    for text in texts:
+        assert tokenizer.tokens(text) == reference.tokens(text), text
+
+
+def test_parallel_tokenising_equals_serial(tokenizer, monkeypatch):
+    articles = [
+        Article(
+            id=f"p{n}",
+            title=f"第{n}篇：管城区会议",
+            body=f"{n}月{n}日，管城区召开第{n}次会议。" * 30,
+        )
+        for n in range(1, 13)
+    ]
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_CHARS", 1)
+    monkeypatch.setattr(bulk, "BATCH_CHARS", 2000)
+    monkeypatch.setattr(bulk, "workers", lambda: 2)
+    parallel = SearchIndex(articles, tokenizer, tokenise=bulk.tokenise)
+    serial = SearchIndex(articles, tokenizer, tokenise=tokenise_serially)
+    assert [p.id for p in parallel.passages] == [p.id for p in serial.passages]
+    for q in ["第3次会议", "管城区", "5月5日"]:
+        assert ranking(parallel, tokenizer, q) == ranking(serial, tokenizer, q)
+    assert dataclasses.asdict(parallel.params) == dataclasses.asdict(serial.params)
