@@ -48,9 +48,7 @@ def corpora(n_passages: int) -> dict[str, list[str]]:
         found["cmrc2018 trial"] = [
             json.loads(line)["text"] for line in QA.read_text("utf-8").splitlines() if line
         ]
-    found["synthetic"] = [
-        p.text for a in synthetic_articles(n_passages) for p in split_passages(a)
-    ]
+    found["synthetic"] = [p.text for a in synthetic_articles(n_passages) for p in split_passages(a)]
     return found
 
 

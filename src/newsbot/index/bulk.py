@@ -97,9 +97,12 @@ def tokenise(
         disable=not sys.stderr.isatty(),
         file=sys.stderr,
     )
-    with bar, ProcessPoolExecutor(
-        n_workers, mp_context=context, initializer=_init, initargs=(tokenizer, params)
-    ) as pool:
+    with (
+        bar,
+        ProcessPoolExecutor(
+            n_workers, mp_context=context, initializer=_init, initargs=(tokenizer, params)
+        ) as pool,
+    ):
         batches = list(_batches(articles))
         for batch, result in zip(batches, pool.map(_tokenise_batch, batches), strict=True):
             passages, local_terms, flat, lengths, counts = result

@@ -77,9 +77,7 @@ def save(index: SearchIndex, folder: Path) -> Path:
         "segment_starts": [s.start for s in bm25.segments],
         "n_alive": bm25.n_alive,
         "total_len": bm25.stats.total_len,
-        "articles": {
-            a.id: [a.fingerprint, *index.spans[a.id]] for a in index.articles.values()
-        },
+        "articles": {a.id: [a.fingerprint, *index.spans[a.id]] for a in index.articles.values()},
         "files": {p.name: _digest(p) for p in sorted(snap.iterdir())},
     }
     atomic_write(snap / MANIFEST, json.dumps(manifest, ensure_ascii=False), mode=0o600)
