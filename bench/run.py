@@ -1,100 +1,214 @@
-"""Speed benchmark: exact BM25 over numpy postings against rank_bm25's full scan, and the whole
-``ask`` path, on a synthetic corpus recombined from the bundled articles' sentences.
+"""Scale benchmark: import, index, restart and ask at 10k and 100k passages (1M with --million),
+beside plain ``rank_bm25.BM25Okapi.get_scores`` measured in the same run. Prints one table.
 
-Usage: python bench/run.py [--passages 10000]   (what ``make bench`` runs)
+Usage: python bench/run.py [--sizes 10000 100000] [--million] [--questions 300]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import dataclasses
+import gc
+import json
+import os
+import platform
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
+import numpy as np
 import rank_bm25
 
 from newsbot.config import load_config
-from newsbot.corpus import Corpus
 from newsbot.corpus.article import Article
-from newsbot.engine import params_for, responder_for, tokenizer_for
-from newsbot.index.search import SearchIndex
-from newsbot.text.sentences import split_sentences
+from newsbot.engine import Engine
+from newsbot.index import persist
+from newsbot.index.bm25 import BM25Okapi
+from newsbot.index.bulk import workers
+from synthetic import questions, synthetic_articles
 
 
-def synthetic_articles(n_passages: int, seed: int = 1) -> list[Article]:
-    """Articles of ~220-character paragraphs made of the bundled corpus' sentences, shuffled."""
-    config = load_config(env={})
-    sentences = [s for a in Corpus(config.corpus_dir).articles for s in split_sentences(a.body)]
-    rng = random.Random(seed)
-    articles = []
-    for n in range(n_passages // 3):
-        paragraphs = []
-        for _ in range(3):
-            text = ""
-            while len(text) < 220:
-                text += rng.choice(sentences)
-            paragraphs.append(text[:300])
-        articles.append(
-            Article(id=f"s{n}", title=rng.choice(sentences)[:30], body="\n\n".join(paragraphs))
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident (or, with VmHWM, peak) memory in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def timed(fn, *args) -> tuple[float, object]:  # noqa: ANN001
+    started = time.perf_counter()
+    result = fn(*args)
+    return (time.perf_counter() - started) * 1000, result
+
+
+def folder_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def cold_start(corpus: Path, data: Path, question: str) -> tuple[float, float]:
+    """Seconds from process start to the first answer, and that process's peak RSS in MB."""
+    code = (
+        "import resource, sys, time; t = time.perf_counter();"
+        "from newsbot.cli import main; rc = main(sys.argv[1:]);"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " file=sys.stderr)"
+    )
+    args = ["--corpus", str(corpus), "--data-dir", str(data), "ask", "--json", question]
+    env = {**os.environ, "NEWSBOT_CONFIG": ""}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, env=env, check=True
+    )
+    wall = time.perf_counter() - started
+    assert json.loads(done.stdout)["question"] == question
+    _, maxrss = done.stderr.decode().split()[-2:]
+    return wall, int(maxrss) / 1024
+
+
+def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
+    """Every figure for one corpus size."""
+    row: dict[str, float] = {}
+    articles = synthetic_articles(n_passages)
+    chars = sum(len(a.body) + len(a.title) for a in articles)
+    source = work / "import.jsonl"
+    with source.open("w", encoding="utf-8") as out:
+        for a in articles:
+            out.write(json.dumps({"id": a.id, "title": a.title, "date": a.date, "text": a.body}))
+            out.write("\n")
+    del articles
+    corpus, data = work / "corpus", work / "data"
+    config = dataclasses.replace(load_config(env={}), corpus_dir=corpus, data_dir=data)
+
+    gc.collect()
+    base_rss = rss_mb()
+    started = time.perf_counter()
+    engine = Engine(config)
+    engine.import_file(source)
+    engine.save()
+    row["import_s"] = time.perf_counter() - started
+    row["chars"] = chars
+    row["chars_per_s"] = chars / row["import_s"]
+    index = engine.index
+    row["passages"] = len(index)
+    row["rss_mb"] = rss_mb() - base_rss
+
+    documents = [
+        seg.document(d)
+        for seg in index.bm25.segments
+        for d in range(seg.start, seg.start + seg.n_docs)
+    ]
+    row["build_s"], _ = timed(
+        BM25Okapi(index.bm25.vocab, (), BM25Okapi.empty().stats).add, documents
+    )
+    row["build_s"] /= 1000
+    row["disk_mb"] = folder_mb(persist.cache_dir(data, corpus))
+
+    asked = questions(list(index.articles.values()), n_questions)
+    queries = [engine.tokenizer.tokens(q) for q in asked]
+    for q in asked[:20]:
+        engine.ask(q)  # warm the caches a reader's first questions would
+    retrieval = [timed(index.search, q, 20)[0] for q in queries]
+    asks = [timed(engine.ask, q)[0] for q in asked]
+    row["retrieval_p50"], row["retrieval_p99"] = pct(retrieval, 50), pct(retrieval, 99)
+    row["ask_p50"], row["ask_p99"] = pct(asks, 50), pct(asks, 99)
+    row["found"] = sum(engine.ask(q).found for q in asked[:100]) / min(100, len(asked))
+
+    pushed = Article(
+        id="bench-push",
+        title="管城区举办非遗文化节",
+        body="6月1日，管城区举办非遗文化节，展出120件作品。",
+    )
+    started = time.perf_counter()
+    engine.add([pushed])
+    answer = engine.ask("非遗文化节展出了多少件作品？")
+    row["push_ms"] = (time.perf_counter() - started) * 1000
+    assert answer.found and answer.sources[0].id == "bench-push"
+    engine.save()
+
+    row["cold_s"], row["cold_rss_mb"] = cold_start(corpus, data, asked[0])
+
+    # The baseline: rank_bm25 over the same tokens, in the same process.
+    tokens = [index.bm25.tokens_of(d) for d in range(index.bm25.n_docs)]
+    gc.collect()
+    before = rss_mb()
+    started = time.perf_counter()
+    baseline = rank_bm25.BM25Okapi(tokens)
+    row["base_build_s"] = time.perf_counter() - started
+    row["base_rss_mb"] = rss_mb() - before
+    sample = queries[: max(20, n_questions // (10 if n_passages > 50_000 else 1))]
+    base = [timed(baseline.get_scores, q)[0] for q in sample]
+    row["base_p50"], row["base_p99"] = pct(base, 50), pct(base, 99)
+    del baseline, tokens, engine, index
+    gc.collect()
+    return row
+
+
+def table(rows: list[dict[str, float]]) -> str:
+    head = (
+        "| passages | import s | chars/s | index build s | index on disk MB | cold start s "
+        "| RSS MB | ask p50 ms | ask p99 ms | retrieval p50 ms | retrieval p99 ms | push → answer ms "
+        "| rank_bm25 p50 ms | rank_bm25 p99 ms | rank_bm25 build s | rank_bm25 RSS MB "
+        "| retrieval speed-up | ask speed-up |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        lines.append(
+            f"| {r['passages']:,.0f} | {r['import_s']:.1f} | {r['chars_per_s'] / 1e6:.2f}M "
+            f"| {r['build_s']:.1f} | {r['disk_mb']:.0f} | {r['cold_s']:.2f} "
+            f"| {r['rss_mb']:.0f} (cold {r['cold_rss_mb']:.0f}) | {r['ask_p50']:.2f} "
+            f"| {r['ask_p99']:.2f} | {r['retrieval_p50']:.2f} | {r['retrieval_p99']:.2f} "
+            f"| {r['push_ms']:.0f} | {r['base_p50']:.1f} | {r['base_p99']:.1f} "
+            f"| {r['base_build_s']:.1f} | {r['base_rss_mb']:.0f} "
+            f"| {r['base_p50'] / r['retrieval_p50']:.0f}× | {r['base_p50'] / r['ask_p50']:.0f}× |"
         )
-    return articles
+    return "\n".join(lines)
 
 
-def percentile(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        int(line.split()[1]) / 1024 / 1024
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return f"{cpu}, {workers()} cores usable, {mem:.0f} GB RAM, Python {platform.python_version()}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--passages", type=int, default=10_000)
-    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 passages")
+    parser.add_argument("--questions", type=int, default=300)
     args = parser.parse_args()
-    config = load_config(env={})
-    tokenizer = tokenizer_for(config)
-    tokenizer.warm_up()
-    articles = synthetic_articles(args.passages)
-    chars = sum(len(a.body) for a in articles)
-
-    started = time.perf_counter()
-    index = SearchIndex(articles, tokenizer, params_for(config))
-    build = time.perf_counter() - started
-    responder = responder_for(config, index)
-    started = time.perf_counter()
-    baseline = rank_bm25.BM25Okapi([index.bm25.tokens_of(d) for d in range(len(index))])
-    baseline_build = time.perf_counter() - started
-
-    rng = random.Random(2)
-    questions = [rng.choice(articles).title[:12] + "是什么？" for _ in range(args.questions)]
-    queries = [tokenizer.tokens(q) for q in questions]
-    ours, theirs, asks = [], [], []
-    for q in queries:
-        t = time.perf_counter()
-        index.search(q, k=20)
-        ours.append((time.perf_counter() - t) * 1000)
-    for q in queries[:50]:
-        t = time.perf_counter()
-        baseline.get_scores(q)
-        theirs.append((time.perf_counter() - t) * 1000)
-    for question in questions:
-        t = time.perf_counter()
-        responder.ask(question)
-        asks.append((time.perf_counter() - t) * 1000)
-
-    rate = chars / build / 1e6
-    print(f"{len(index)} passages, {chars / 1e6:.1f}M characters")
-    print(f"index build with tokenising {build:.1f} s ({rate:.2f}M chars/s)")
-    print(f"rank_bm25 build from tokens {baseline_build:.1f} s\n")
-    rows = [
-        ("rank_bm25 get_scores (full scan)", theirs),
-        ("newsbot retrieval (numpy postings)", ours),
-        ("newsbot ask, end to end", asks),
-    ]
-    print("| what | p50 ms | p99 ms |")
-    print("|---|---|---|")
-    for name, values in rows:
-        print(f"| {name} | {statistics.median(values):.2f} | {percentile(values, 0.99):.2f} |")
-    speed_up = statistics.median(theirs) / statistics.median(ours)
-    print(f"\nretrieval speed-up over rank_bm25: {speed_up:.0f}x")
+    sizes = [*args.sizes, *([1_000_000] if args.million else [])]
+    rows = []
+    for size in sizes:
+        work = Path(tempfile.mkdtemp(prefix=f"newsbot-bench-{size}-"))
+        try:
+            rows.append(run_size(size, args.questions, work))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(f"done: {size:,} passages", file=sys.stderr)
+    print(machine())
+    found = statistics.mean(r["found"] for r in rows)
+    print(f"questions answered (found): {found:.0%}")
+    print(table(rows))
 
 
 if __name__ == "__main__":

@@ -122,6 +122,7 @@ def test_the_fast_segmenter_gives_jiebas_tokens(engine, tokenizer):
     ]
     for text in texts:
         assert tokenizer.tokens(text) == reference.tokens(text), text
+        assert tokenizer.words(text) == reference.words(text), text
 
 
 def test_parallel_tokenising_equals_serial(tokenizer, monkeypatch):

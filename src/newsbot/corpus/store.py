@@ -14,6 +14,7 @@ from newsbot.corpus.article import Article, parse_markdown, to_markdown, validat
 from newsbot.errors import CorpusError
 
 log = logging.getLogger(__name__)
+LOGGED = 20
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,9 @@ class AddResult:
     duplicates: tuple[tuple[Article, str], ...]
 
 
-def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one."""
+def atomic_write(path: Path, text: str, mode: int | None = None, sync_dir: bool = True) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one
+    (``sync_dir=False`` leaves making the rename durable to the caller, once for many files)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -39,7 +41,8 @@ def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -60,7 +63,7 @@ class Corpus:
         self.root = root
         self._lock = threading.RLock()
         self._articles: dict[str, Article] = {}
-        self._by_print: dict[str, str] = {}
+        self._by_print: dict[str, str] | None = None
         self.problems: list[str] = []
         self.reload()
 
@@ -81,9 +84,15 @@ class Corpus:
             articles[article.id] = article
         with self._lock:
             self._articles = articles
-            self._by_print = {a.fingerprint: a.id for a in articles.values()}
+            self._by_print = None
             self.problems = problems
         return self.articles
+
+    def _fingerprints(self) -> dict[str, str]:
+        """Normalised-content fingerprint → id, built on the first write (reading needs none)."""
+        if self._by_print is None:
+            self._by_print = {a.fingerprint: a.id for a in self._articles.values()}
+        return self._by_print
 
     @property
     def articles(self) -> list[Article]:
@@ -109,18 +118,22 @@ class Corpus:
         with self._lock:
             for article in articles:
                 validate_id(article.id)
-                existing = self._by_print.get(article.fingerprint)
+                existing = self._fingerprints().get(article.fingerprint)
                 if existing is None and article.id in self._articles:
                     existing = article.id
                 if existing is not None:
                     duplicates.append((article, existing))
                     continue
-                atomic_write(self.root / article.filename, to_markdown(article))
+                atomic_write(self.root / article.filename, to_markdown(article), sync_dir=False)
                 self._articles[article.id] = article
-                self._by_print[article.fingerprint] = article.id
+                self._fingerprints()[article.fingerprint] = article.id
                 added.append(article)
-        for article in added:
+            if added:
+                _fsync_dir(self.root)
+        for article in added[:LOGGED]:
             log.info("stored article %s (%s)", article.id, article.title)
+        if len(added) > LOGGED:
+            log.info("stored %d more articles", len(added) - LOGGED)
         return AddResult(tuple(added), tuple(duplicates))
 
     def delete(self, article_id: str) -> Article:
@@ -130,6 +143,6 @@ class Corpus:
             (self.root / article.filename).unlink(missing_ok=True)
             _fsync_dir(self.root)
             del self._articles[article.id]
-            del self._by_print[article.fingerprint]
+            self._fingerprints().pop(article.fingerprint, None)
         log.info("deleted article %s", article.id)
         return article

@@ -34,7 +34,7 @@ _Batch = tuple[list[tuple[Passage, ...]], list[str], np.ndarray, np.ndarray, lis
 
 def _init(tokenizer: Tokenizer, params: IndexParams) -> None:
     global _worker
-    tokenizer.warm_up()
+    tokenizer.tokens("预热")
     _worker = (tokenizer, params)
 
 

@@ -77,7 +77,7 @@ def save(index: SearchIndex, folder: Path) -> Path:
         "segment_starts": [s.start for s in bm25.segments],
         "n_alive": bm25.n_alive,
         "total_len": bm25.stats.total_len,
-        "articles": {a.id: [a.fingerprint, *index.spans[a.id]] for a in index.articles.values()},
+        "articles": {a.id: [a.digest, *index.spans[a.id]] for a in index.articles.values()},
         "files": {p.name: _digest(p) for p in sorted(snap.iterdir())},
     }
     atomic_write(snap / MANIFEST, json.dumps(manifest, ensure_ascii=False), mode=0o600)
@@ -149,9 +149,9 @@ def load(
     kept: dict[str, Article] = {}
     spans: dict[str, tuple[int, int]] = {}
     gone: list[int] = []
-    for article_id, (fingerprint, start, end) in saved.items():
+    for article_id, (digest, start, end) in saved.items():
         article = current.get(article_id)
-        if article is not None and article.fingerprint == fingerprint:
+        if article is not None and article.digest == digest:
             kept[article_id] = article
             spans[article_id] = (int(start), int(end))
         else:

@@ -168,14 +168,12 @@ class SearchIndex:
     ) -> SearchIndex:
         """A snapshot holding exactly ``articles``: only new, changed and removed ones cost work."""
         wanted = {a.id: a for a in articles}
-        removed = [
-            i for i, a in self.articles.items() if wanted.get(i, a).fingerprint != a.fingerprint
-        ]
+        removed = [i for i, a in self.articles.items() if wanted.get(i, a).digest != a.digest]
         removed += [i for i in self.articles if i not in wanted]
         added = [
             a
             for i, a in wanted.items()
-            if i not in self.articles or self.articles[i].fingerprint != a.fingerprint
+            if i not in self.articles or self.articles[i].digest != a.digest
         ]
         if not added and not removed:
             return self

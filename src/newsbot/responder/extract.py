@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from newsbot.index.search import Clause
 from newsbot.text.normalize import normalize
@@ -121,21 +122,26 @@ def extract(
     hits = [frozenset(t for t in terms if t in c.tokens) for c in clauses]
     typed = [has_answer_type(c.text, qtype, norm_question, tokenizer) for c in clauses]
     budget = max_chars - 2 * len(ELLIPSIS)
+    ends = list(accumulate((len(t) for t in texts), initial=0))
     best = (-1.0, 0, 0, frozenset[str]())
+    best_size = 0
     for i in range(len(texts)):
-        covered: frozenset[str] = frozenset()
-        size, any_type = 0, False
+        if not hits[i] and not typed[i] and i + 1 < len(texts):
+            continue  # a window starting here is beaten by the one starting at the next clause
+        covered: set[str] = set()
+        weight, any_type = 0.0, False
         for j in range(i, len(texts)):
-            size += len(texts[j])
+            size = ends[j + 1] - ends[i]
             if size > budget and j > i:
                 break
-            covered |= hits[j]
+            new = hits[j] - covered
+            if new:
+                covered |= new
+                weight += sum(terms[t] for t in new)
             any_type = any_type or typed[j]
-            score = sum(terms[t] for t in covered) / total + (TYPE_BONUS if any_type else 0.0)
-            if score > best[0] + 1e-9 or (
-                abs(score - best[0]) <= 1e-9 and size < _span_size(texts, best[1], best[2])
-            ):
-                best = (score, i, j, covered)
+            score = weight / total + (TYPE_BONUS if any_type else 0.0)
+            if score > best[0] + 1e-9 or (abs(score - best[0]) <= 1e-9 and size < best_size):
+                best, best_size = (score, i, j, frozenset(covered)), size
     score, i, j, covered = best
     if len(texts[i]) > budget:
         words = tokenizer.words(texts[i])
@@ -151,10 +157,6 @@ def extract(
     return Extract(text, score, sum(terms[t] for t in covered) / total, covered)
 
 
-def _span_size(texts: list[str], i: int, j: int) -> int:
-    return sum(len(c) for c in texts[i : j + 1])
-
-
 def _starts_sentence(texts: list[str], i: int) -> bool:
     return i == 0 or texts[i - 1].rstrip().endswith(SENTENCE_END)
 
@@ -164,7 +166,7 @@ def _extend(
 ) -> tuple[int, int]:
     """Add clauses after, else before, clauses ``i..j`` while they fit in ``budget``; with
     ``within_sentence``, only until the span is whole sentences."""
-    size = _span_size(texts, i, j)
+    size = sum(len(c) for c in texts[i : j + 1])
     while True:
         after = j + 1 < len(texts) and size + len(texts[j + 1]) <= budget
         before = i > 0 and size + len(texts[i - 1]) <= budget

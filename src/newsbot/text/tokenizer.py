@@ -169,26 +169,38 @@ class Tokenizer:
 
     def segment(self, text: str) -> list[str]:
         """jieba's search-mode cut of normalised ``text``; jieba-rs where it gives the same."""
+        return self._cut(text, search=True)
+
+    def _cut(self, text: str, search: bool) -> list[str]:
+        """jieba's cut (search mode or precise, with HMM), by jieba-rs on the blocks where the
+        two agree and by jieba itself on the others; jieba is only loaded when needed."""
         if not self.fast:
-            return list(self._jieba.cut_for_search(text))
+            return list(self._slow_cut(text, search))
         if not _FAST_UNSAFE.search(text):
-            return self._rjieba.cut_for_search(text, True)
+            return self._fast_cut(text, search)
         out: list[str] = []
         pos = 0
         for block in _JIEBA_BLOCK.finditer(text):
             if _FAST_UNSAFE.search(block.group()):
                 if block.start() > pos:
-                    out += self._rjieba.cut_for_search(text[pos : block.start()], True)
-                out += self._jieba.cut_for_search(block.group())
+                    out += self._fast_cut(text[pos : block.start()], search)
+                out += self._slow_cut(block.group(), search)
                 pos = block.end()
         if pos < len(text):
-            out += self._rjieba.cut_for_search(text[pos:], True)
+            out += self._fast_cut(text[pos:], search)
         return out
+
+    def _fast_cut(self, text: str, search: bool) -> list[str]:
+        fast = self._rjieba
+        return fast.cut_for_search(text, True) if search else fast.cut(text, True)
+
+    def _slow_cut(self, text: str, search: bool) -> Iterable[str]:
+        return self._jieba.cut_for_search(text) if search else self._jieba.cut(text)
 
     def warm_up(self) -> None:
         """Load the dictionaries now rather than on the first question."""
         self.tokens("预热")
-        self._jieba.cut_for_search("预热")
+        self.tagged("预热")
 
     @classmethod
     def from_files(
@@ -235,7 +247,7 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """Precise-mode words of ``text`` as written (not normalised): joined, they give it back."""
-        return list(self._jieba.cut(text))
+        return self._cut(text, search=False)
 
     def tagged(self, text: str) -> tuple[tuple[str, str], ...]:
         """Precise-mode words of normalised ``text`` with jieba's part-of-speech tags."""
