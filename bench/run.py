@@ -33,6 +33,9 @@ from newsbot.index.bulk import workers
 from synthetic import questions, synthetic_articles
 
 
+IMPORT_FILE_ARTICLES = 10_000
+
+
 def rss_mb(field: str = "VmRSS") -> float:
     """This process's resident (or, with VmHWM, peak) memory in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -81,11 +84,13 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
     row: dict[str, float] = {}
     articles = synthetic_articles(n_passages)
     chars = sum(len(a.body) + len(a.title) for a in articles)
-    source = work / "import.jsonl"
-    with source.open("w", encoding="utf-8") as out:
-        for a in articles:
-            out.write(json.dumps({"id": a.id, "title": a.title, "date": a.date, "text": a.body}))
-            out.write("\n")
+    sources = []
+    for n in range(0, len(articles), IMPORT_FILE_ARTICLES):  # files under the 50 MB import limit
+        sources.append(work / f"import-{n}.jsonl")
+        with sources[-1].open("w", encoding="utf-8") as out:
+            for a in articles[n : n + IMPORT_FILE_ARTICLES]:
+                row = {"id": a.id, "title": a.title, "date": a.date, "text": a.body}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
     del articles
     corpus, data = work / "corpus", work / "data"
     config = dataclasses.replace(load_config(env={}), corpus_dir=corpus, data_dir=data)
@@ -94,7 +99,8 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
     base_rss = rss_mb()
     started = time.perf_counter()
     engine = Engine(config)
-    engine.import_file(source)
+    for source in sources:
+        engine.import_file(source)
     engine.save()
     row["import_s"] = time.perf_counter() - started
     row["chars"] = chars

@@ -379,6 +379,7 @@ class OfflineRequest(BaseRequest):
         connect_timeout: object = None,
         pool_timeout: object = None,
     ) -> tuple[int, bytes]:
+        url = unquote(url)
         api_prefix = f"{OFFLINE_BASE}{self.api.token}/"
         file_prefix = f"{OFFLINE_FILE_BASE}{self.api.token}/"
         if url.startswith(file_prefix):

@@ -144,6 +144,7 @@ def article_from_fields(fields: dict[str, object], body: str, where: str) -> Art
 # libyaml's safe loader and dumper when PyYAML has them (ten times faster), else the Python ones.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+MAX_FRONT_MATTER_CHARS = 16_384
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 
 
@@ -152,6 +153,8 @@ def parse_markdown(text: str, where: str) -> Article:
     match = _FRONT.match(text)
     if not match:
         raise CorpusError(f"{where}：缺少以 --- 开头和结尾的 YAML 头信息")
+    if len(match.group(1)) > MAX_FRONT_MATTER_CHARS:
+        raise CorpusError(f"{where}：YAML 头信息过长（上限 {MAX_FRONT_MATTER_CHARS} 个字符）")
     try:
         fields = yaml.load(match.group(1), Loader=_Loader)
     except yaml.YAMLError as exc:

@@ -16,6 +16,8 @@ HINT_TITLES = 3
 # Words of the article's title weigh less when choosing the answer window: the whole article is
 # about them, so the sentence that answers often does not repeat them (「牠们」 for 「尤金袋鼠」).
 TITLE_WEIGHT = 0.3
+# Only the start of a longer message is read as the question (a question is a sentence or two).
+MAX_QUESTION_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,13 @@ class Responder:
     def ask(self, question: str, max_chars: int | None = None) -> Answer:
         """Answer ``question`` in at most ``max_chars`` characters, with its sources."""
         question = question.strip()
-        q, weights = self._prepare(question)
+        q, weights = self._prepare(question[:MAX_QUESTION_CHARS])
         if not q.terms:
-            return self._not_found(q, "请告诉我想了解什么，例如：")
+            return self._not_found(q, question, "请告诉我想了解什么，例如：")
         ranked = self._rank(q, weights)
         if not ranked or ranked[0].coverage < self.min_confidence:
             return self._not_found(
-                q, "抱歉，新闻库里没有找到相关内容。可以换个说法，或看看最近的新闻："
+                q, question, "抱歉，新闻库里没有找到相关内容。可以换个说法，或看看最近的新闻："
             )
         best, chosen = self._extract(q, weights, ranked, max_chars or self.max_chars)
         sources = self._sources(ranked, chosen)
@@ -72,7 +74,7 @@ class Responder:
 
     def rank_articles(self, question: str, k: int = 5) -> list[str]:
         """The ids of the ``k`` articles ranked best for ``question`` (for evaluation)."""
-        ranked = self._rank(*self._prepare(question.strip()))
+        ranked = self._rank(*self._prepare(question.strip()[:MAX_QUESTION_CHARS]))
         ids = dict.fromkeys(r.hit.passage.article_id for r in ranked)
         return list(ids)[:k]
 
@@ -137,8 +139,8 @@ class Responder:
                 break
         return tuple(sources)
 
-    def _not_found(self, q: Question, lead: str) -> Answer:
+    def _not_found(self, q: Question, question: str, lead: str) -> Answer:
         latest = sorted(self.index.articles.values(), key=lambda a: a.date or "", reverse=True)
         hint = "\n".join(f"· {a.title}" for a in latest[:HINT_TITLES])
         text = lead + ("\n" + hint if hint else "\n（新闻库还是空的）")
-        return Answer(question=q.text, found=False, answer=text, qtype=q.qtype, terms=q.terms)
+        return Answer(question=question, found=False, answer=text, qtype=q.qtype, terms=q.terms)

@@ -8,8 +8,9 @@ from functools import lru_cache
 
 import opencc
 
+# Control, zero-width and bidi-override characters, and lone surrogates (which cannot be encoded).
 _CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 
 
