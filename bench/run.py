@@ -32,7 +32,6 @@ from newsbot.index.bm25 import BM25Okapi
 from newsbot.index.bulk import workers
 from synthetic import questions, synthetic_articles
 
-
 IMPORT_FILE_ARTICLES = 10_000
 
 
