@@ -47,25 +47,27 @@ def test_adds_and_removes_score_like_a_fresh_build(seed):
     rng = random.Random(seed)
     docs = _corpus(300, seed)
     index = BM25Okapi.from_tokens(docs[:100])
+    stored = list(docs[:100])  # each document number's tokens
     live = list(range(100))
     for step in range(12):
         if rng.random() < 0.6:
             batch = docs[len(index.stats.alive) % 300 :][: rng.randint(1, 15)] or docs[:3]
             first = index.n_docs
             index = index.add([index.vocab.encode(d) for d in batch])
+            stored += batch
             live += range(first, first + len(batch))
         else:
             gone = rng.sample(live, k=min(len(live) - 1, rng.randint(1, 20)))
-            index = index.remove(gone)
+            index = index.remove(gone, [index.vocab.encode(stored[d]) for d in gone])
             live = [d for d in live if d not in set(gone)]
         if step % 5 == 4:
             index, kept = index.compact()
             live = list(range(len(kept)))
-        texts = [index.terms_of(d) for d in live]
+            stored = [stored[d] for d in kept.tolist()]
         assert sorted(live) == np.flatnonzero(index.stats.alive).tolist()
-        assert all(texts)
-    # rebuild the live documents' token lists from the index and compare with rank_bm25
-    alive_docs = [index.tokens_of(d) for d in np.flatnonzero(index.stats.alive).tolist()]
+        by_number = index.documents()
+        assert all(sorted(by_number[d]) == sorted(stored[d]) for d in live)
+    alive_docs = [stored[d] for d in np.flatnonzero(index.stats.alive).tolist()]
     theirs = rank_bm25.BM25Okapi(alive_docs)
     fresh = BM25Okapi.from_tokens(alive_docs)
     for query in _queries(seed):
@@ -78,7 +80,8 @@ def test_incremental_equals_fresh_on_the_same_documents():
     docs = _corpus(200, 11)
     step = BM25Okapi.from_tokens(docs[:150])
     step = step.add([step.vocab.encode(d) for d in docs[150:]])
-    step = step.remove(range(0, 150, 7))
+    gone = range(0, 150, 7)
+    step = step.remove(gone, [step.vocab.encode(docs[d]) for d in gone])
     kept = [d for i, d in enumerate(docs) if i >= 150 or i % 7]
     theirs = rank_bm25.BM25Okapi(kept)
     for query in _queries(11):
@@ -90,10 +93,16 @@ def test_postings_and_doc_freq():
     assert ours.doc_freq("b") == 2
     assert ours.postings("b")[0].tolist() == [0, 1]
     assert ours.postings("zzz")[0].tolist() == []
-    fewer = ours.remove([0])
+    fewer = ours.remove([0], [ours.vocab.encode(["a", "b"])])
     assert fewer.doc_freq("b") == 1 and fewer.doc_freq("a") == 0
     assert fewer.postings("b")[0].tolist() == [1]
     assert ours.doc_freq("b") == 2, "the old snapshot is unchanged"
+    present = fewer.present(["a", "b", "zzz"], np.array([1, 2]))
+    assert {t: m.tolist() for t, m in present.items()} == {
+        "a": [False, False],
+        "b": [True, False],
+        "zzz": [False, False],
+    }
 
 
 def test_empty_index_scores_nothing():

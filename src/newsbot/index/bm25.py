@@ -21,20 +21,15 @@ DOC = np.int32
 
 @dataclass(frozen=True)
 class Segment:
-    """Postings of documents ``start … start + n_docs - 1``, both by term and by document."""
+    """Postings of documents ``start … start + n_docs - 1``: for each term, the documents holding
+    it (ascending) and how often."""
 
     start: int
+    n_docs: int
     term_ids: np.ndarray  # sorted distinct term ids
     offsets: np.ndarray  # term_ids[i]'s postings are docs/tfs[offsets[i]:offsets[i + 1]]
-    docs: np.ndarray  # global document numbers, ascending within a term
-    tfs: np.ndarray  # term frequencies
-    doc_offsets: np.ndarray  # document d's distinct terms are doc_terms[doc_offsets[d - start]:…]
-    doc_terms: np.ndarray
-    doc_tfs: np.ndarray  # and their frequencies
-
-    @property
-    def n_docs(self) -> int:
-        return len(self.doc_offsets) - 1
+    docs: np.ndarray  # global document numbers
+    tfs: np.ndarray  # term frequencies, in the narrowest unsigned type that holds them
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Documents of this segment holding ``term_id``, and how often."""
@@ -44,16 +39,10 @@ class Segment:
         lo, hi = self.offsets[i], self.offsets[i + 1]
         return self.docs[lo:hi], self.tfs[lo:hi]
 
-    def terms_of(self, doc: int) -> np.ndarray:
-        """The distinct term ids of global document ``doc``."""
-        d = doc - self.start
-        return self.doc_terms[self.doc_offsets[d] : self.doc_offsets[d + 1]]
-
-    def document(self, doc: int) -> np.ndarray:
-        """Global document ``doc`` as term ids with repeats (order lost), to rebuild from."""
-        d = doc - self.start
-        lo, hi = self.doc_offsets[d], self.doc_offsets[d + 1]
-        return np.repeat(self.doc_terms[lo:hi], self.doc_tfs[lo:hi])
+    def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every posting as (term id, document, frequency)."""
+        terms = np.repeat(self.term_ids, np.diff(self.offsets))
+        return terms, self.docs, self.tfs
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays that make up the segment, by name (for saving)."""
@@ -62,10 +51,28 @@ class Segment:
             "offsets": self.offsets,
             "docs": self.docs,
             "tfs": self.tfs,
-            "doc_offsets": self.doc_offsets,
-            "doc_terms": self.doc_terms,
-            "doc_tfs": self.doc_tfs,
         }
+
+
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    return counts.astype(np.min_scalar_type(int(counts.max()) if len(counts) else 0))
+
+
+def segment_from_triples(
+    start: int, n_docs: int, terms: np.ndarray, docs: np.ndarray, tfs: np.ndarray
+) -> Segment:
+    """A segment from postings given as (term, document, frequency) in document order."""
+    order = np.argsort(terms, kind="stable")
+    by_term = terms[order]
+    term_ids, first = np.unique(by_term, return_index=True)
+    return Segment(
+        start=start,
+        n_docs=n_docs,
+        term_ids=term_ids.astype(TERM),
+        offsets=np.append(first, len(by_term)).astype(np.int64),
+        docs=docs[order].astype(DOC),
+        tfs=_narrow(tfs[order]),
+    )
 
 
 def build_segment(start: int, documents: Sequence[np.ndarray]) -> Segment:
@@ -76,22 +83,7 @@ def build_segment(start: int, documents: Sequence[np.ndarray]) -> Segment:
     width = int(terms.max()) + 1 if len(terms) else 1
     doc_no = np.repeat(np.arange(n, dtype=np.int64), lengths)
     pairs, tfs = np.unique(doc_no * width + terms, return_counts=True)
-    pair_doc, pair_term = pairs // width, pairs % width
-    doc_offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pair_doc, minlength=n), out=doc_offsets[1:])
-    order = np.argsort(pair_term, kind="stable")
-    by_term = pair_term[order]
-    term_ids, first = np.unique(by_term, return_index=True)
-    return Segment(
-        start=start,
-        term_ids=term_ids.astype(TERM),
-        offsets=np.append(first, len(by_term)).astype(np.int64),
-        docs=(pair_doc[order] + start).astype(DOC),
-        tfs=tfs[order].astype(np.int32),
-        doc_offsets=doc_offsets,
-        doc_terms=pair_term.astype(TERM),
-        doc_tfs=tfs.astype(np.int32),
-    )
+    return segment_from_triples(start, n, pairs % width, pairs // width + start, tfs)
 
 
 class Vocabulary:
@@ -213,41 +205,53 @@ class BM25Okapi:
         )
         return self._with((*self.segments, segment), stats)
 
-    def remove(self, docs: Iterable[int]) -> BM25Okapi:
-        """A new snapshot without documents ``docs`` (their numbers stay reserved)."""
+    def remove(self, docs: Sequence[int], documents: Sequence[np.ndarray]) -> BM25Okapi:
+        """A new snapshot without documents ``docs`` (their numbers stay reserved), given each
+        one's term ids as indexed (documents keep no term list of their own)."""
         s = self.stats
-        gone = np.array(sorted({int(d) for d in docs if s.alive[d]}), dtype=np.int64)
-        if not len(gone):
+        gone = [(d, t) for d, t in zip(docs, documents, strict=True) if s.alive[d]]
+        if not gone:
             return self
+        numbers = np.array([d for d, _ in gone], dtype=np.int64)
         df = s.doc_freq.copy()
-        for doc in gone.tolist():
-            df[self._segment_of(doc).terms_of(doc)] -= 1
+        distinct = np.concatenate([np.unique(t) for _, t in gone]).astype(np.int64)
+        np.subtract.at(df, distinct, 1)
         alive = s.alive.copy()
-        alive[gone] = False
+        alive[numbers] = False
         stats = replace(
             s,
             doc_freq=df,
             alive=alive,
-            n_alive=s.n_alive - len(gone),
-            total_len=s.total_len - float(s.doc_len[gone].sum()),
+            n_alive=s.n_alive - len(numbers),
+            total_len=s.total_len - float(s.doc_len[numbers].sum()),
         )
         return self._with(self.segments, stats)
 
     def compact(self) -> tuple[BM25Okapi, np.ndarray]:
         """One segment holding only the live documents, renumbered in order; also returns the
         old numbers of the kept documents (new number i was old number kept[i])."""
-        kept = np.flatnonzero(self.stats.alive)
-        documents = [self._segment_of(doc).document(doc) for doc in kept.tolist()]
-        return self._with((), BM25Okapi.empty().stats).add(documents), kept
+        alive = self.stats.alive
+        kept = np.flatnonzero(alive)
+        renumber = np.cumsum(alive) - 1
+        parts = [segment.triples() for segment in self.segments]
+        terms = np.concatenate([t for t, _, _ in parts]) if parts else np.empty(0, np.int64)
+        docs = np.concatenate([d for _, d, _ in parts]) if parts else np.empty(0, np.int64)
+        tfs = np.concatenate([f for _, _, f in parts]) if parts else np.empty(0, np.int64)
+        live = alive[docs]
+        segment = segment_from_triples(
+            0, len(kept), terms[live], renumber[docs[live]], tfs[live].astype(np.int64)
+        )
+        stats = Stats(
+            self.stats.doc_freq,
+            self.stats.doc_len[kept],
+            np.ones(len(kept), bool),
+            len(kept),
+            self.stats.total_len,
+        )
+        return self._with((segment,), stats), kept
 
     def _with(self, segments: tuple[Segment, ...], stats: Stats) -> BM25Okapi:
         return BM25Okapi(self.vocab, segments, stats, self.k1, self.b, self.epsilon)
-
-    def _segment_of(self, doc: int) -> Segment:
-        for segment in reversed(self.segments):
-            if doc >= segment.start:
-                return segment
-        raise IndexError(doc)
 
     # --- scoring -------------------------------------------------------------------------------
 
@@ -286,15 +290,26 @@ class BM25Okapi:
             docs, tfs = docs[live], tfs[live]
         return docs, tfs
 
-    def terms_of(self, doc: int) -> list[str]:
-        """The distinct terms of document ``doc``."""
-        terms = self.vocab.terms
-        return [terms[t] for t in self._segment_of(doc).terms_of(doc).tolist()]
+    def present(self, terms: Iterable[str], docs: np.ndarray) -> dict[str, np.ndarray]:
+        """For each term, which of ``docs`` hold it."""
+        out = {}
+        for term in terms:
+            postings, _ = self.postings(term)
+            if not len(postings):
+                out[term] = np.zeros(len(docs), bool)
+                continue
+            at = np.minimum(np.searchsorted(postings, docs), len(postings) - 1)
+            out[term] = postings[at] == docs
+        return out
 
-    def tokens_of(self, doc: int) -> list[str]:
-        """Document ``doc``'s tokens with repeats, grouped by term (their order is not kept)."""
-        terms = self.vocab.terms
-        return [terms[t] for t in self._segment_of(doc).document(doc).tolist()]
+    def documents(self) -> list[list[str]]:
+        """Every document's tokens (grouped by term; order not kept), for checks and baselines."""
+        out: list[list[str]] = [[] for _ in range(self.n_docs)]
+        words = self.vocab.terms
+        for segment in self.segments:
+            for term, doc, tf in zip(*(a.tolist() for a in segment.triples()), strict=True):
+                out[doc] += [words[term]] * tf
+        return out
 
     def score(self, query: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The live documents sharing a term with ``query`` and their BM25Okapi scores; a

@@ -24,14 +24,22 @@ from newsbot.corpus.article import Article
 from newsbot.corpus.store import atomic_write
 from newsbot.index.bm25 import BM25Okapi, Segment, Stats, Vocabulary
 from newsbot.index.passages import Passage
-from newsbot.index.search import IndexParams, SearchIndex, Tokenise, tokenise_serially
+from newsbot.index.search import (
+    IndexParams,
+    SearchIndex,
+    Tokenise,
+    indexed_terms,
+    tokenise_serially,
+)
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
-FORMAT = 2
+FORMAT = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-SEGMENT_ARRAYS = tuple(f.name for f in dataclasses.fields(Segment) if f.name != "start")
+SEGMENT_ARRAYS = tuple(
+    f.name for f in dataclasses.fields(Segment) if f.name not in ("start", "n_docs")
+)
 STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
 
 
@@ -74,10 +82,12 @@ def save(index: SearchIndex, folder: Path) -> Path:
     (snap / "passages.json").write_text(json.dumps(passages, ensure_ascii=False), "utf-8")
     manifest = {
         **_expected(index.tokenizer, index.params),
-        "segment_starts": [s.start for s in bm25.segments],
+        "segments": [[s.start, s.n_docs] for s in bm25.segments],
         "n_alive": bm25.n_alive,
         "total_len": bm25.stats.total_len,
-        "articles": {a.id: [a.digest, *index.spans[a.id]] for a in index.articles.values()},
+        "articles": {
+            a.id: [a.digest, *index.spans[a.id], a.title] for a in index.articles.values()
+        },
         "files": {p.name: _digest(p) for p in sorted(snap.iterdir())},
     }
     atomic_write(snap / MANIFEST, json.dumps(manifest, ensure_ascii=False), mode=0o600)
@@ -128,8 +138,8 @@ def load(
     snap, manifest = _read_manifest(folder, tokenizer, params)
     try:
         segments = tuple(
-            Segment(start, *(_array(snap, f"s{n}.{name}") for name in SEGMENT_ARRAYS))
-            for n, start in enumerate(manifest["segment_starts"])
+            Segment(int(start), int(size), *(_array(snap, f"s{n}.{a}") for a in SEGMENT_ARRAYS))
+            for n, (start, size) in enumerate(manifest["segments"])
         )
         stats = Stats(
             *(np.array(_array(snap, name)) for name in STATS_ARRAYS),
@@ -139,7 +149,10 @@ def load(
         vocab = Vocabulary(json.loads((snap / "vocab.json").read_text(encoding="utf-8")))
         rows = json.loads((snap / "passages.json").read_text(encoding="utf-8"))
         passages = [Passage(a, int(p), t) for a, p, t in rows]
-        saved: dict[str, list] = manifest["articles"]
+        saved = {
+            str(key): (str(v[0]), int(v[1]), int(v[2]), str(v[3]))
+            for key, v in manifest["articles"].items()
+        }
     except (KeyError, TypeError, ValueError) as exc:
         raise CacheError(f"malformed snapshot: {exc}") from None
     if len(passages) != len(stats.doc_len) or len(stats.doc_freq) > len(vocab):
@@ -149,14 +162,17 @@ def load(
     kept: dict[str, Article] = {}
     spans: dict[str, tuple[int, int]] = {}
     gone: list[int] = []
-    for article_id, (digest, start, end) in saved.items():
+    documents: list[np.ndarray] = []
+    for article_id, (digest, start, end, title) in saved.items():
         article = current.get(article_id)
         if article is not None and article.digest == digest:
             kept[article_id] = article
             spans[article_id] = (int(start), int(end))
         else:
             gone += range(int(start), int(end))
-    index = SearchIndex.restore(tokenizer, params, bm25.remove(gone), passages, kept, spans)
+            documents += indexed_terms(tokenizer, vocab, title, passages[start:end])
+    bm25 = bm25.remove(gone, documents)
+    index = SearchIndex.restore(tokenizer, params, bm25, passages, kept, spans)
     added = [a for i, a in current.items() if i not in kept]
     if not added and not gone:
         return index, False

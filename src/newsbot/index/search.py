@@ -12,7 +12,7 @@ import numpy as np
 
 from newsbot.config import Config
 from newsbot.corpus.article import Article
-from newsbot.index.bm25 import BM25Okapi, Vocabulary
+from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, split_passages
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Tokenizer
@@ -75,6 +75,19 @@ def tokenise_serially(
         documents = tuple(vocab.encode(title + tokenizer.tokens(p.text)) for p in passages)
         out.append(Tokenised(article, passages, documents))
     return out
+
+
+def indexed_terms(
+    tokenizer: Tokenizer, vocab: Vocabulary, title: str, passages: Sequence[Passage]
+) -> list[np.ndarray]:
+    """The term ids each passage was indexed with (the tokenizer is deterministic), to remove
+    them again without keeping every document's terms."""
+    ids = vocab.ids
+    title_tokens = tokenizer.tokens(title)
+    return [
+        np.array([ids[t] for t in title_tokens + tokenizer.tokens(p.text) if t in ids], TERM)
+        for p in passages
+    ]
 
 
 class SearchIndex:
@@ -152,10 +165,16 @@ class SearchIndex:
         already present replaces it); work is proportional to the change."""
         new = self._derive()
         gone = {*removed, *(a.id for a in added)} & new.articles.keys()
-        docs = [d for article_id in gone for d in range(*new.spans.pop(article_id))]
+        docs: list[int] = []
+        documents: list[np.ndarray] = []
         for article_id in gone:
-            del new.articles[article_id]
-        new.bm25 = new.bm25.remove(docs)
+            start, end = new.spans.pop(article_id)
+            article = new.articles.pop(article_id)
+            docs += range(start, end)
+            documents += indexed_terms(
+                self.tokenizer, new.bm25.vocab, article.title, new.passages[start:end]
+            )
+        new.bm25 = new.bm25.remove(docs, documents)
         new._add(tokenise(list(added), self.tokenizer, self.params, new.bm25.vocab))
         if len(new.bm25.segments) > MAX_SEGMENTS or new.bm25.dead > MAX_DEAD_SHARE * max(
             new.bm25.n_docs, 1
@@ -197,9 +216,11 @@ class SearchIndex:
         """Live passages."""
         return self.bm25.n_alive
 
-    def terms(self, i: int) -> frozenset[str]:
-        """The distinct terms indexed for passage ``i``."""
-        return frozenset(self.bm25.terms_of(i))
+    def present(self, terms: Iterable[str], hits: Sequence[Hit]) -> list[frozenset[str]]:
+        """Which of ``terms`` each hit's passage was indexed with."""
+        docs = np.array([h.index for h in hits], dtype=np.int64)
+        found = self.bm25.present(terms, docs)
+        return [frozenset(t for t, mask in found.items() if mask[k]) for k in range(len(hits))]
 
     def title_tokens(self, article: Article) -> frozenset[str]:
         """The tokens of an article's title, as indexed."""

@@ -90,8 +90,8 @@ class Responder:
             return []
         top = hits[0].score if hits[0].score > 0 else 1.0
         ranked = []
-        for hit in hits:
-            cov = coverage(weights, self.index.terms(hit.index))
+        for hit, present in zip(hits, self.index.present(weights, hits), strict=True):
+            cov = coverage(weights, present)
             ranked.append(_Ranked(hit, cov, 0.5 * max(hit.score, 0.0) / top + 0.5 * cov))
         return sorted(ranked, key=lambda r: -r.score)
 
