@@ -1,9 +1,10 @@
 import re
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsbot.text.normalize import clean_display, normalize
+from newsbot.text.normalize import clean_display, nfkc, normalize
 from newsbot.text.sentences import split_clauses, split_sentences
 
 
@@ -45,3 +46,13 @@ def test_sentences_and_clauses_lose_no_text(text):
 
     assert bare("".join(split_sentences(text))) == bare(text)
     assert bare("".join(split_clauses(text))) == bare(text)
+
+
+@given(st.text(max_size=200))
+def test_fast_nfkc_equals_unicodedata(text):
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_fast_nfkc_on_chinese_punctuation():
+    text = "（一）管城区：“好！”……　ＡＢＣ１２３，。、"
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from newsbot.config import Config
@@ -119,12 +120,23 @@ class Engine:
         self._dirty.set()
 
     def add(self, articles: Iterable[Article]) -> AddResult:
-        """Store articles and make them answerable at once."""
+        """Store articles and make them answerable at once. The files are written while the
+        articles are tokenised; only the ones written reach the index."""
         with self._write_lock:
-            result = self.corpus.add(articles)
-            if result.added:
-                self._swap(self.index.updated(added=result.added, tokenise=bulk.tokenise))
-        return result
+            fresh, duplicates = self.corpus.plan(articles)
+            if not fresh:
+                return AddResult((), duplicates)
+            with ThreadPoolExecutor(1, thread_name_prefix="corpus-commit") as pool:
+                writing = pool.submit(self.corpus.commit, fresh)
+                index = self.index.updated(added=fresh, tokenise=bulk.tokenise)
+                try:
+                    added = writing.result()
+                except CorpusError:
+                    unwritten = [a.id for a in fresh if a.id not in self.corpus]
+                    self._swap(index.updated(removed=unwritten))
+                    raise
+            self._swap(index)
+        return AddResult(tuple(added), duplicates)
 
     def import_data(
         self, name: str, data: bytes, year: int | None = None, source: str | None = None

@@ -7,6 +7,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from newsbot.errors import CorpusError
 
 log = logging.getLogger(__name__)
 LOGGED = 20
+WRITERS = 8
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class Corpus:
     def __len__(self) -> int:
         return len(self._articles)
 
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._articles
+
     def get(self, article_id: str) -> Article:
         """The article with this id, or a user error naming it."""
         article = self._articles.get(article_id.strip().lower())
@@ -112,29 +117,69 @@ class Corpus:
         return article
 
     def add(self, articles: Iterable[Article]) -> AddResult:
-        """Store new articles; one whose id or content is already stored is reported, not stored."""
-        added: list[Article] = []
+        """Store new articles; one whose id or content is already stored (or repeated in the
+        batch) is reported, not stored. If a write fails, those written are kept and the error
+        is raised."""
+        fresh, duplicates = self.plan(articles)
+        return AddResult(tuple(self.commit(fresh)), duplicates)
+
+    def plan(
+        self, articles: Iterable[Article]
+    ) -> tuple[list[Article], tuple[tuple[Article, str], ...]]:
+        """Which articles are new, and which repeat a stored one (with its id); stores nothing."""
+        fresh: dict[str, Article] = {}
         duplicates: list[tuple[Article, str]] = []
         with self._lock:
+            prints = self._fingerprints()
+            batch_prints: dict[str, str] = {}
             for article in articles:
                 validate_id(article.id)
-                existing = self._fingerprints().get(article.fingerprint)
-                if existing is None and article.id in self._articles:
+                existing = prints.get(article.fingerprint) or batch_prints.get(article.fingerprint)
+                if existing is None and (article.id in self._articles or article.id in fresh):
                     existing = article.id
                 if existing is not None:
                     duplicates.append((article, existing))
                     continue
-                atomic_write(self.root / article.filename, to_markdown(article), sync_dir=False)
+                fresh[article.id] = article
+                batch_prints[article.fingerprint] = article.id
+        return list(fresh.values()), tuple(duplicates)
+
+    def commit(self, articles: list[Article]) -> list[Article]:
+        """Write planned articles (by a few threads, as writes wait on the disk) and make them
+        part of the corpus; raises after keeping those written if one fails."""
+        added, failure = self._write_all(articles)
+        with self._lock:
+            prints = self._fingerprints()
+            for article in added:
                 self._articles[article.id] = article
-                self._fingerprints()[article.fingerprint] = article.id
-                added.append(article)
-            if added:
-                _fsync_dir(self.root)
+                prints[article.fingerprint] = article.id
         for article in added[:LOGGED]:
             log.info("stored article %s (%s)", article.id, article.title)
         if len(added) > LOGGED:
             log.info("stored %d more articles", len(added) - LOGGED)
-        return AddResult(tuple(added), tuple(duplicates))
+        if failure is not None:
+            raise CorpusError(f"写入文章失败：{failure}") from failure
+        return added
+
+    def _write_all(self, articles: list[Article]) -> tuple[list[Article], OSError | None]:
+        """Write each article's file; the ones written, and the first error if any."""
+        if not articles:
+            return [], None
+
+        def write(article: Article) -> None:
+            atomic_write(self.root / article.filename, to_markdown(article), sync_dir=False)
+
+        workers = min(WRITERS, len(articles))
+        with ThreadPoolExecutor(workers, thread_name_prefix="corpus-write") as pool:
+            futures = [(a, pool.submit(write, a)) for a in articles]
+        written = [a for a, f in futures if f.exception() is None]
+        errors = [f.exception() for _, f in futures if f.exception() is not None]
+        if written:
+            _fsync_dir(self.root)
+        failure = errors[0] if errors else None
+        if failure is not None and not isinstance(failure, OSError):
+            raise failure
+        return written, failure  # type: ignore[return-value]
 
     def delete(self, article_id: str) -> Article:
         """Remove an article from disk and from the corpus."""

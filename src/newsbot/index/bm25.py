@@ -86,13 +86,26 @@ def build_segment(start: int, documents: Sequence[np.ndarray]) -> Segment:
     return segment_from_triples(start, n, pairs % width, pairs // width + start, tfs)
 
 
+class _Ids(dict[str, int]):
+    """term → id; a missing term gets the next id (looked up in C, so encoding stays fast)."""
+
+    def __init__(self, terms: list[str]) -> None:
+        super().__init__((t, i) for i, t in enumerate(terms))
+        self.terms = terms
+
+    def __missing__(self, term: str) -> int:
+        term_id = self[term] = len(self.terms)
+        self.terms.append(term)
+        return term_id
+
+
 class Vocabulary:
     """Terms and their ids; only ever grows, so snapshots can share it (an id a snapshot has not
     counted has a document frequency of 0 there)."""
 
     def __init__(self, terms: Iterable[str] = ()) -> None:
         self.terms: list[str] = list(terms)
-        self.ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
+        self.ids = _Ids(self.terms)
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -103,19 +116,15 @@ class Vocabulary:
 
     def add(self, term: str) -> int:
         """The id of ``term``, new if needed."""
-        term_id = self.ids.get(term)
-        if term_id is None:
-            term_id = self.ids[term] = len(self.terms)
-            self.terms.append(term)
-        return term_id
+        return self.ids[term]
 
     def encode(self, tokens: Iterable[str]) -> np.ndarray:
         """Term ids of ``tokens``, adding new terms."""
-        return np.fromiter(map(self.add, tokens), dtype=TERM)
+        return np.fromiter(map(self.ids.__getitem__, tokens), dtype=TERM)
 
     def merge(self, local_terms: Sequence[str]) -> np.ndarray:
         """The global id of each term of a batch-local vocabulary (for ids made in workers)."""
-        return np.fromiter(map(self.add, local_terms), dtype=TERM, count=len(local_terms))
+        return np.fromiter(map(self.ids.__getitem__, local_terms), TERM, count=len(local_terms))
 
 
 @dataclass(frozen=True)

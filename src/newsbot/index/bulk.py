@@ -7,12 +7,16 @@ boundary as a string more than once per batch.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 from tqdm import tqdm
@@ -43,12 +47,13 @@ def _tokenise_batch(articles: list[Article]) -> _Batch:
     assert _worker is not None
     tokenizer, params = _worker
     local = Vocabulary()
+    encode = tokenizer.encoder(local.ids)
     passages, ids, lengths, counts = [], [], [], []
     for article in articles:
         cut = tuple(split_passages(article, params.passage_max_chars))
-        title = tokenizer.tokens(article.title)
+        title = encode(article.title)
         for passage in cut:
-            encoded = local.encode(title + tokenizer.tokens(passage.text))
+            encoded = np.array(title + encode(passage.text), dtype=TERM)
             ids.append(encoded)
             lengths.append(len(encoded))
         passages.append(cut)
@@ -70,6 +75,58 @@ def _batches(articles: Sequence[Article]) -> Iterator[list[Article]]:
         yield batch
 
 
+class _Pools:
+    """One pool of worker processes, kept between imports (starting one costs seconds) and
+    closed after a minute unused, so that an idle bot does not hold their memory."""
+
+    IDLE_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._key: tuple[str, IndexParams, int] | None = None
+        self._timer: threading.Timer | None = None
+        atexit.register(self.close)
+
+    @contextmanager
+    def lease(
+        self, tokenizer: Tokenizer, params: IndexParams, n_workers: int
+    ) -> Iterator[ProcessPoolExecutor]:
+        """The pool for these settings, started if needed."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            key = (tokenizer.signature, params, n_workers)
+            if self._pool is None or self._key != key:
+                self._shutdown()
+                context = multiprocessing.get_context("spawn")  # threads may run here: no fork
+                self._pool = ProcessPoolExecutor(
+                    n_workers, mp_context=context, initializer=_init, initargs=(tokenizer, params)
+                )
+                self._key = key
+            pool = self._pool
+        try:
+            yield pool
+        finally:
+            with self._lock:
+                self._timer = threading.Timer(self.IDLE_SECONDS, self.close)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        with self._lock:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool, self._key = None, None
+
+
+_POOLS = _Pools()
+
+
 def workers() -> int:
     """Processes to tokenise with: the cores this process may use."""
     try:
@@ -87,8 +144,8 @@ def tokenise(
     if chars < PARALLEL_MIN_CHARS or n_workers < 2:
         return tokenise_serially(articles, tokenizer, params, vocab)
     log.info("tokenising %d articles (%d characters) on %d cores", len(articles), chars, n_workers)
+    started = time.perf_counter()
     out: list[Tokenised] = []
-    context = multiprocessing.get_context("spawn")  # the parent may hold threads: never fork
     bar = tqdm(
         total=chars,
         unit="字",
@@ -97,12 +154,7 @@ def tokenise(
         disable=not sys.stderr.isatty(),
         file=sys.stderr,
     )
-    with (
-        bar,
-        ProcessPoolExecutor(
-            n_workers, mp_context=context, initializer=_init, initargs=(tokenizer, params)
-        ) as pool,
-    ):
+    with bar, _POOLS.lease(tokenizer, params, n_workers) as pool:
         batches = list(_batches(articles))
         for batch, result in zip(batches, pool.map(_tokenise_batch, batches), strict=True):
             passages, local_terms, flat, lengths, counts = result
@@ -113,4 +165,6 @@ def tokenise(
                 out.append(Tokenised(article, cut, tuple(documents[at : at + count])))
                 at += count
             bar.update(sum(len(a.body) + len(a.title) for a in batch))
+    took = time.perf_counter() - started
+    log.info("tokenised in %.1f s (%.2fM characters/s)", took, chars / took / 1e6)
     return out

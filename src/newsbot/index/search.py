@@ -69,10 +69,11 @@ def tokenise_serially(
 ) -> list[Tokenised]:
     """Tokenise in this thread."""
     out = []
+    encode = tokenizer.encoder(vocab.ids)
     for article in articles:
         passages = tuple(split_passages(article, params.passage_max_chars))
-        title = tokenizer.tokens(article.title)
-        documents = tuple(vocab.encode(title + tokenizer.tokens(p.text)) for p in passages)
+        title = encode(article.title)
+        documents = tuple(np.array(title + encode(p.text), dtype=TERM) for p in passages)
         out.append(Tokenised(article, passages, documents))
     return out
 

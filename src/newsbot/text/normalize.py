@@ -14,6 +14,26 @@ _CONTROL = re.compile(
 )
 
 
+# What NFKC does to the compatibility characters common in Chinese text (full-width ASCII, the
+# ideographic space, the ellipsis), done by table first: what is left is usually NFKC already,
+# which is cheap to check, so the full normalisation runs only on the rare text that needs it.
+_WIDE_MAP = {
+    **{chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFF01, 0xFF5F)},
+    "\u3000": " ",
+    "\u2026": "...",
+    "\u00a0": " ",
+}
+_WIDE = re.compile("[" + "".join(_WIDE_MAP) + "]")
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, several times faster on Chinese text."""
+    text = _WIDE.sub(lambda m: _WIDE_MAP[m.group()], text)
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
@@ -22,7 +42,7 @@ def _t2s() -> opencc.OpenCC:
 def normalize(text: str) -> str:
     """Return ``text`` in the form used for tokens: half-width, simplified, lower-case."""
     text = _CONTROL.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     return _t2s().convert(text).lower()
 
 

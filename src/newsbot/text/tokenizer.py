@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from newsbot.text.normalize import normalize
 jieba.setLogLevel(logging.WARNING)
 TAG_CACHE = 8192
 KEPT_CACHE = 1_000_000
-_UNSEEN = object()
 # Bump when a change here changes the tokens, so that saved indexes are rebuilt.
 TOKENS_VERSION = 2
 
@@ -41,6 +40,18 @@ _JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+|\w")
 _FAST_UNSAFE = re.compile(r"[+#&.%\-]|[^\W\u4E00-\u9FD5]")
 _DATE_PART = re.compile(r"\d+[年月日号]")
 _WORD_CHAR = re.compile(r"\w")
+
+
+def _pieces(norm: str) -> Iterator[tuple[bool, str]]:
+    """Normalised text as number expressions and the (non-blank) text between them."""
+    pos = 0
+    for match in NUMBER.finditer(norm):
+        if norm[pos : match.start()].strip():
+            yield False, norm[pos : match.start()]
+        yield True, match.group()
+        pos = match.end()
+    if norm[pos:].strip():
+        yield False, norm[pos:]
 
 
 def _number_tokens(expr: str) -> list[str]:
@@ -87,6 +98,18 @@ def read_synonyms(path: Path | None) -> dict[str, str]:
     return mapping
 
 
+class _Memo(dict[str, Any]):
+    """A function's results by argument, computed on first lookup (the lookup runs in C)."""
+
+    def __init__(self, function: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key: str) -> Any:
+        value = self[key] = self.function(key)
+        return value
+
+
 def _rjieba_available() -> bool:
     try:
         import rjieba  # noqa: F401
@@ -126,7 +149,7 @@ class Tokenizer:
         self._pos_instance: object | None = None
         self._init_lock = threading.Lock()
         self._tagged = lru_cache(maxsize=TAG_CACHE)(self._tag)
-        self._kept: dict[str, str | None] = {}
+        self._kept = _Memo(self._keep)
         self.stopwords = frozenset(stopwords)
         self.synonyms = dict(synonyms or {})
         digest = hashlib.sha256(self._userdict)
@@ -212,30 +235,31 @@ class Tokenizer:
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens of ``text`` (words and their sub-words), without punctuation or stop
         words; used for both passages and questions so that they always meet."""
+        if len(self._kept) > KEPT_CACHE:
+            self._kept.clear()
         out: list[str] = []
-        norm = normalize(text)
-        pos = 0
-        for match in NUMBER.finditer(norm):
-            out += self._word_tokens(norm[pos : match.start()])
-            out += _number_tokens(match.group())
-            pos = match.end()
-        out += self._word_tokens(norm[pos:])
+        for is_number, piece in _pieces(normalize(text)):
+            if is_number:
+                out += _number_tokens(piece)
+            else:
+                out += [k for k in map(self._kept.__getitem__, self.segment(piece)) if k]
         return out
 
-    def _word_tokens(self, text: str) -> list[str]:
-        if not text.strip():
-            return []
-        seen = self._kept
-        if len(seen) > KEPT_CACHE:
-            seen.clear()
-        out = []
-        for token in self.segment(text):
-            kept = seen.get(token, _UNSEEN)
-            if kept is _UNSEEN:
-                kept = seen[token] = self._keep(token)
-            if kept is not None:
-                out.append(kept)
-        return out
+    def encoder(self, ids: Mapping[str, int]) -> Callable[[str], list[int]]:
+        """``tokens`` as ids from ``ids`` (a mapping that numbers new terms itself), with one
+        lookup per segment: the fast path of bulk indexing."""
+        segments = _Memo(lambda s: -1 if (kept := self._keep(s)) is None else ids[kept])
+
+        def encode(text: str) -> list[int]:
+            out: list[int] = []
+            for is_number, piece in _pieces(normalize(text)):
+                if is_number:
+                    out += [ids[t] for t in _number_tokens(piece)]
+                else:
+                    out += [i for i in map(segments.__getitem__, self.segment(piece)) if i >= 0]
+            return out
+
+        return encode
 
     def _keep(self, token: str) -> str | None:
         """What a segment becomes in the index: nothing for punctuation and stop words, the
