@@ -27,7 +27,6 @@ import rank_bm25
 from newsbot.config import load_config
 from newsbot.corpus.article import Article
 from newsbot.engine import Engine
-from newsbot.index import persist
 from newsbot.index.bm25 import BM25Okapi
 from newsbot.index.bulk import workers
 from synthetic import questions, synthetic_articles
@@ -115,7 +114,7 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
     )
     row["build_s"] /= 1000
     del documents
-    row["disk_mb"] = folder_mb(persist.cache_dir(data, corpus))
+    row["disk_mb"] = folder_mb(config.state_dir / "index")
 
     asked = questions(list(index.articles.values()), n_questions)
     queries = [engine.tokenizer.tokens(q) for q in asked]

@@ -28,7 +28,7 @@ def ranking(index: SearchIndex, tokenizer: Tokenizer, text: str) -> list[tuple[s
 def test_restart_loads_the_saved_index_without_tokenising(config, tokenizer, caplog):
     first = Engine(config, tokenizer)
     expected = answers(first)
-    folder = persist.cache_dir(config.data_dir, config.corpus_dir)
+    folder = config.state_dir / "index"
     assert (folder / persist.CURRENT).exists()
     calls = []
     real = tokenizer.tokens
@@ -59,7 +59,7 @@ def test_changes_on_disk_since_the_save_are_applied(config, tokenizer):
 @pytest.mark.parametrize("damage", ["truncate", "flip", "manifest", "current", "extra"])
 def test_a_damaged_cache_is_rebuilt_not_trusted(config, tokenizer, caplog, damage):
     expected = answers(Engine(config, tokenizer))
-    folder = persist.cache_dir(config.data_dir, config.corpus_dir)
+    folder = config.state_dir / "index"
     snap = folder / (folder / persist.CURRENT).read_text().strip()
     target = snap / "s0.docs.npy"
     if damage == "truncate":
@@ -83,7 +83,7 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(config, tokenizer, caplog, damag
 
 def test_other_settings_invalidate_the_cache(config, tokenizer, tmp_path):
     engine = Engine(config, tokenizer)
-    folder = persist.cache_dir(config.data_dir, config.corpus_dir)
+    folder = config.state_dir / "index"
     articles = engine.corpus.articles
     with pytest.raises(persist.CacheError, match="params"):
         persist.load(folder, articles, tokenizer, IndexParams(k1=1.2))

@@ -1,8 +1,11 @@
+import logging
 import os
+import time
 
 import pytest
 
 from newsbot.corpus import Corpus
+from newsbot.corpus import store as store_module
 from newsbot.corpus.article import Article, to_markdown
 from newsbot.corpus.store import atomic_write
 from newsbot.errors import CorpusError
@@ -68,3 +71,37 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
         atomic_write(path, "new")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
+
+
+def test_unchanged_files_come_from_the_cache_and_edits_are_seen(tmp_path, monkeypatch):
+    root, cache = tmp_path / "c", tmp_path / "cache.json"
+    store = Corpus(root, cache)
+    store.add(
+        [Article(id="a", title="甲", body="第一篇。"), Article(id="b", title="乙", body="第二篇。")]
+    )
+    Corpus(root, cache)  # writes the cache
+    parsed = []
+    real = store_module.parse_markdown
+    monkeypatch.setattr(store_module, "parse_markdown", lambda t, w: parsed.append(w) or real(t, w))
+    again = Corpus(root, cache)
+    assert parsed == [] and sorted(a.id for a in again.articles) == ["a", "b"]
+    (root / "a.md").write_text("---\nid: a\ntitle: 甲改\n---\n改过的正文，长了一些。\n", "utf-8")
+    (root / "b.md").unlink()
+    edited = Corpus(root, cache)
+    assert [a.title for a in edited.articles] == ["甲改"] and len(parsed) == 1
+    cache.write_text("{broken", "utf-8")
+    assert [a.title for a in Corpus(root, cache).articles] == ["甲改"]
+
+
+def test_leftovers_of_an_interrupted_write_are_reported_and_removed(tmp_path, caplog):
+    root = tmp_path / "c"
+    Corpus(root).add([Article(id="a", title="甲", body="第一篇。")])
+    leftover = root / ".a.md.x1y2.tmp"
+    leftover.write_text("---\ntitle: 半", "utf-8")
+    with caplog.at_level(logging.INFO):
+        assert len(Corpus(root)) == 1
+    assert leftover.exists() and "interrupted" in caplog.text
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    Corpus(root)
+    assert not leftover.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import types
 import typing
@@ -54,6 +55,12 @@ class Config:
     bm25_epsilon: float = 0.25
     log_level: str = "INFO"
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+
+    @property
+    def state_dir(self) -> Path:
+        """Caches and state of this corpus folder under the data dir (corpora may share one)."""
+        key = hashlib.sha256(str(self.corpus_dir.resolve()).encode()).hexdigest()[:12]
+        return self.data_dir / "corpora" / key
 
 
 ENV_KEYS: Mapping[str, str] = {

@@ -55,9 +55,9 @@ class Engine:
         self.config = config
         self.tokenizer = tokenizer or tokenizer_for(config)
         self.params = params_for(config)
-        self.corpus = Corpus(config.corpus_dir)
+        self.corpus = Corpus(config.corpus_dir, cache=config.state_dir / "corpus.json")
         self._write_lock = threading.Lock()
-        self._cache = persist.cache_dir(config.data_dir, config.corpus_dir)
+        self._cache = config.state_dir / "index"
         self._dirty = threading.Event()
         self._saver: threading.Thread | None = None
         self._responder = responder_for(config, self._open_index())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from newsbot.errors import CorpusError
 
 log = logging.getLogger(__name__)
 LOGGED = 20
+# A temporary file older than this is not being written any more: a crash left it.
+LEFTOVER_SECONDS = 60
 WRITERS = 8
 
 
@@ -58,11 +63,32 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _from_cache(entry: object, stamp: list[int]) -> Article | None:
+    """The cached article when the file is unchanged, else None (so it is parsed again)."""
+    if not isinstance(entry, list) or len(entry) != 5 or entry[:3] != stamp:
+        return None
+    fields, digest = entry[3], entry[4]
+    try:
+        article = Article(
+            **{**fields, "authors": tuple(fields["authors"]), "tags": tuple(fields["tags"])}
+        )
+    except (TypeError, KeyError):
+        return None
+    article.__dict__["digest"] = str(digest)  # the cached_property, known already
+    return article
+
+
+def _entry(article: Article, stamp: list[int]) -> list[object]:
+    fields = {f.name: getattr(article, f.name) for f in dataclasses.fields(Article)}
+    return [*stamp, fields, article.digest]
+
+
 class Corpus:
     """The articles under one folder; every change goes to disk before it is visible."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: Path | None = None) -> None:
         self.root = root
+        self.cache = cache
         self._lock = threading.RLock()
         self._articles: dict[str, Article] = {}
         self._by_print: dict[str, str] | None = None
@@ -70,25 +96,87 @@ class Corpus:
         self.reload()
 
     def reload(self) -> list[Article]:
-        """Re-read the folder; files that do not parse are skipped and listed in ``problems``."""
+        """Re-read the folder; files that do not parse are skipped and listed in ``problems``.
+        A file whose size, modification time and inode match the cache is not parsed again."""
         articles: dict[str, Article] = {}
         problems: list[str] = []
-        for path in sorted(self.root.glob("*.md")) if self.root.is_dir() else []:
-            try:
-                article = parse_markdown(path.read_text(encoding="utf-8-sig"), str(path))
-            except (CorpusError, UnicodeDecodeError, OSError) as exc:
-                problems.append(str(exc))
-                log.warning("skipping corpus file %s: %s", path, exc)
-                continue
+        known = self._read_cache()
+        seen: dict[str, list] = {}
+        parsed = 0
+        for name, stamp in self._listing():
+            entry = known.get(name)
+            article = _from_cache(entry, stamp)
+            cached = article is not None
+            if article is None:
+                path = self.root / name
+                parsed += 1
+                try:
+                    article = parse_markdown(path.read_text(encoding="utf-8-sig"), str(path))
+                except (CorpusError, UnicodeDecodeError, OSError) as exc:
+                    problems.append(str(exc))
+                    log.warning("skipping corpus file %s: %s", path, exc)
+                    continue
             if article.id in articles:
-                problems.append(f"{path}：文章编号 {article.id} 重复")
+                problems.append(f"{self.root / name}：文章编号 {article.id} 重复")
                 continue
             articles[article.id] = article
+            seen[name] = entry if cached else _entry(article, stamp)
         with self._lock:
             self._articles = articles
             self._by_print = None
             self.problems = problems
+        if parsed or len(seen) != len(known):
+            self._write_cache(seen)
         return self.articles
+
+    def _listing(self) -> list[tuple[str, list[int]]]:
+        """The article files, sorted, with what tells whether they changed; leftovers of an
+        interrupted write are reported and removed."""
+        if not self.root.is_dir():
+            return []
+        files = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                    self._remove_leftover(entry)
+                elif entry.name.endswith(".md") and entry.is_file():
+                    st = entry.stat()
+                    files.append((entry.name, [st.st_size, st.st_mtime_ns, st.st_ino]))
+        return sorted(files)
+
+    def _remove_leftover(self, entry: os.DirEntry[str]) -> None:
+        try:
+            if time.time() - entry.stat().st_mtime < LEFTOVER_SECONDS:
+                log.info("ignoring %s: a write in progress, or just interrupted", entry.name)
+                return
+            os.unlink(entry.path)
+            log.warning("removed %s, left by an interrupted write; no article lost", entry.name)
+        except OSError:
+            pass
+
+    def _read_cache(self) -> dict[str, list]:
+        if self.cache is None:
+            return {}
+        try:
+            data = json.loads(self.cache.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning("ignoring unreadable corpus cache %s", self.cache)
+            return {}
+        if not isinstance(data, dict) or data.get("root") != str(self.root.resolve()):
+            return {}
+        files = data.get("files")
+        return files if isinstance(files, dict) else {}
+
+    def _write_cache(self, files: dict[str, list]) -> None:
+        if self.cache is None:
+            return
+        data = {"root": str(self.root.resolve()), "files": files}
+        try:
+            atomic_write(self.cache, json.dumps(data, ensure_ascii=False), mode=0o600)
+        except OSError as exc:
+            log.warning("could not write the corpus cache %s: %s", self.cache, exc)
 
     def _fingerprints(self) -> dict[str, str]:
         """Normalised-content fingerprint → id, built on the first write (reading needs none)."""

@@ -90,7 +90,7 @@ class _Ids(dict[str, int]):
     """term → id; a missing term gets the next id (looked up in C, so encoding stays fast)."""
 
     def __init__(self, terms: list[str]) -> None:
-        super().__init__((t, i) for i, t in enumerate(terms))
+        super().__init__(zip(terms, range(len(terms)), strict=True))
         self.terms = terms
 
     def __missing__(self, term: str) -> int:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
+from typing import overload
+
+import numpy as np
 
 from newsbot.corpus.article import Article
 from newsbot.text.sentences import split_clauses, split_sentences
@@ -55,3 +61,68 @@ def split_passages(article: Article, max_chars: int = 300) -> list[Passage]:
     if current:
         chunks.append(current)
     return [Passage(article.id, n, chunk.strip()) for n, chunk in enumerate(chunks)]
+
+
+class StoredPassages(Sequence[Passage]):
+    """Passages read from a saved index: texts stay encoded in one buffer (memory-mapped) until
+    a question needs them, so a restart does not build a hundred thousand objects."""
+
+    def __init__(
+        self,
+        blob: bytes | np.ndarray,
+        offsets: np.ndarray,
+        articles: np.ndarray,
+        positions: np.ndarray,
+        names: Sequence[str],
+    ) -> None:
+        self._blob, self._offsets = memoryview(blob), offsets
+        self._articles, self._positions, self._names = articles, positions, names
+        n = len(positions)
+        if len(offsets) != n + 1 or len(articles) != n or int(offsets[-1]) != len(self._blob):
+            raise ValueError("passage arrays do not match the text")
+        if n and (int(articles.max()) >= len(names) or int(articles.min()) < 0):
+            raise ValueError("passage arrays name unknown articles")
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, i: int) -> Passage: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Passage]: ...
+    def __getitem__(self, i: int | slice) -> Passage | list[Passage]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
+        text = bytes(self._blob[lo:hi]).decode("utf-8")
+        return Passage(self._names[self._articles[i]], int(self._positions[i]), text)
+
+
+class PassageList(Sequence[Passage]):
+    """The passages of an index snapshot in chunks that later snapshots share, so adding an
+    article copies no passage."""
+
+    def __init__(self, chunks: Iterable[Sequence[Passage]] = ()) -> None:
+        self._chunks = tuple(c for c in chunks if len(c))
+        self._starts = list(accumulate((len(c) for c in self._chunks), initial=0))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, i: int) -> Passage: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Passage]: ...
+    def __getitem__(self, i: int | slice) -> Passage | list[Passage]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        chunk = bisect_right(self._starts, i) - 1
+        return self._chunks[chunk][i - self._starts[chunk]]
+
+    def extended(self, passages: Sequence[Passage]) -> PassageList:
+        """These passages followed by ``passages`` (a new list; this one is unchanged)."""
+        return PassageList((*self._chunks, passages))

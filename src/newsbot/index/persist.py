@@ -23,7 +23,7 @@ import numpy as np
 from newsbot.corpus.article import Article
 from newsbot.corpus.store import atomic_write
 from newsbot.index.bm25 import BM25Okapi, Segment, Stats, Vocabulary
-from newsbot.index.passages import Passage
+from newsbot.index.passages import StoredPassages
 from newsbot.index.search import (
     IndexParams,
     SearchIndex,
@@ -34,7 +34,7 @@ from newsbot.index.search import (
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
-FORMAT = 3
+FORMAT = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 SEGMENT_ARRAYS = tuple(
@@ -45,12 +45,6 @@ STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
 
 class CacheError(Exception):
     """A saved index that cannot be used (missing, damaged, or made with other settings)."""
-
-
-def cache_dir(data_dir: Path, corpus_dir: Path) -> Path:
-    """Where the index of one corpus folder is kept (several corpora may share a data dir)."""
-    key = hashlib.sha256(str(corpus_dir.resolve()).encode()).hexdigest()[:12]
-    return data_dir / "index" / key
 
 
 def _digest(path: Path) -> str:
@@ -74,12 +68,18 @@ def save(index: SearchIndex, folder: Path) -> Path:
     files: dict[str, np.ndarray] = {name: getattr(bm25.stats, name) for name in STATS_ARRAYS}
     for n, segment in enumerate(bm25.segments):
         files.update({f"s{n}.{k}": v for k, v in segment.arrays().items()})
+    names = sorted({p.article_id for p in index.passages})
+    number = {name: i for i, name in enumerate(names)}
+    texts = [p.text.encode("utf-8") for p in index.passages]
+    files["passage_offsets"] = np.cumsum([0, *map(len, texts)], dtype=np.int64)
+    files["passage_articles"] = np.array([number[p.article_id] for p in index.passages], np.int32)
+    files["passage_positions"] = np.array([p.position for p in index.passages], np.int32)
     for name, array in files.items():
         np.save(snap / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    (snap / "passages.bin").write_bytes(b"".join(texts))
     terms = list(bm25.vocab.terms)
     (snap / "vocab.json").write_text(json.dumps(terms, ensure_ascii=False), "utf-8")
-    passages = [[p.article_id, p.position, p.text] for p in index.passages]
-    (snap / "passages.json").write_text(json.dumps(passages, ensure_ascii=False), "utf-8")
+    (snap / "names.json").write_text(json.dumps(names, ensure_ascii=False), "utf-8")
     manifest = {
         **_expected(index.tokenizer, index.params),
         "segments": [[s.start, s.n_docs] for s in bm25.segments],
@@ -119,6 +119,13 @@ def _read_manifest(folder: Path, tokenizer: Tokenizer, params: IndexParams) -> t
     return snap, manifest
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise CacheError(f"unreadable {path.name}: {exc}") from None
+
+
 def _array(snap: Path, name: str) -> np.ndarray:
     try:
         return np.load(snap / f"{name}.npy", mmap_mode="r", allow_pickle=False)
@@ -147,8 +154,15 @@ def load(
             total_len=float(manifest["total_len"]),
         )
         vocab = Vocabulary(json.loads((snap / "vocab.json").read_text(encoding="utf-8")))
-        rows = json.loads((snap / "passages.json").read_text(encoding="utf-8"))
-        passages = [Passage(a, int(p), t) for a, p, t in rows]
+        names = json.loads((snap / "names.json").read_text(encoding="utf-8"))
+        blob = np.memmap(snap / "passages.bin", mode="r") if _size(snap / "passages.bin") else b""
+        passages = StoredPassages(
+            blob,
+            _array(snap, "passage_offsets"),
+            _array(snap, "passage_articles"),
+            _array(snap, "passage_positions"),
+            names,
+        )
         saved = {
             str(key): (str(v[0]), int(v[1]), int(v[2]), str(v[3]))
             for key, v in manifest["articles"].items()

@@ -13,7 +13,7 @@ import numpy as np
 from newsbot.config import Config
 from newsbot.corpus.article import Article
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
-from newsbot.index.passages import Passage, split_passages
+from newsbot.index.passages import Passage, PassageList, split_passages
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Tokenizer
 
@@ -110,7 +110,7 @@ class SearchIndex:
         self.params = params
         self.articles: dict[str, Article] = {}
         self.spans: dict[str, tuple[int, int]] = {}
-        self.passages: list[Passage] = []
+        self.passages = PassageList()
         self.bm25 = BM25Okapi.empty(params.k1, params.b, params.epsilon)
         self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(self._split_clauses)
         self._titles = lru_cache(maxsize=TITLE_CACHE)(self._title_tokens)
@@ -122,13 +122,14 @@ class SearchIndex:
         tokenizer: Tokenizer,
         params: IndexParams,
         bm25: BM25Okapi,
-        passages: list[Passage],
+        passages: Sequence[Passage],
         articles: dict[str, Article],
         spans: dict[str, tuple[int, int]],
     ) -> SearchIndex:
         """An index from saved parts (see ``persist``)."""
         index = cls([], tokenizer, params)
-        index.bm25, index.passages, index.articles, index.spans = bm25, passages, articles, spans
+        index.bm25, index.articles, index.spans = bm25, articles, spans
+        index.passages = PassageList([passages])
         return index
 
     # --- changes -------------------------------------------------------------------------------
@@ -136,14 +137,16 @@ class SearchIndex:
     def _add(self, done: list[Tokenised]) -> None:
         """Append tokenised articles to this (still private) snapshot."""
         start = self.bm25.n_docs
-        documents = []
+        documents: list[np.ndarray] = []
+        passages: list[Passage] = []
         for item in done:
             end = start + len(item.passages)
             self.articles[item.article.id] = item.article
             self.spans[item.article.id] = (start, end)
-            self.passages += item.passages
+            passages += item.passages
             documents += item.documents
             start = end
+        self.passages = self.passages.extended(passages)
         self.bm25 = self.bm25.add(documents)
 
     def _derive(self) -> SearchIndex:
@@ -151,7 +154,7 @@ class SearchIndex:
         new = object.__new__(SearchIndex)
         new.tokenizer, new.params = self.tokenizer, self.params
         new.articles, new.spans = dict(self.articles), dict(self.spans)
-        new.passages = list(self.passages)
+        new.passages = self.passages
         new.bm25 = self.bm25
         new._clauses, new._titles = self._clauses, self._titles
         return new
@@ -201,7 +204,7 @@ class SearchIndex:
 
     def _compact(self) -> None:
         self.bm25, kept = self.bm25.compact()
-        self.passages = [self.passages[i] for i in kept.tolist()]
+        self.passages = PassageList([[self.passages[i] for i in kept.tolist()]])
         self.spans = {}
         for doc, passage in enumerate(self.passages):
             start, _ = self.spans.get(passage.article_id, (doc, doc))
