@@ -12,6 +12,7 @@ from pathlib import Path
 from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
 from newsbot.corpus.importers import MAX_IMPORT_BYTES, ImportReport, parse_import
+from newsbot.corpus.store import private_dir
 from newsbot.errors import CorpusError
 from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex
@@ -55,6 +56,7 @@ class Engine:
         self.config = config
         self.tokenizer = tokenizer or tokenizer_for(config)
         self.params = params_for(config)
+        private_dir(config.state_dir / "index")
         self.corpus = Corpus(config.corpus_dir, cache=config.state_dir / "corpus.json")
         self._write_lock = threading.Lock()
         self._cache = config.state_dir / "index"
@@ -80,6 +82,7 @@ class Engine:
 
     def save(self, index: SearchIndex | None = None) -> None:
         """Save the index if it changed since the last save; a failure only costs a rebuild."""
+        self.corpus.save_cache()
         if not self._dirty.is_set():
             return
         self._dirty.clear()

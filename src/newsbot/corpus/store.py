@@ -52,6 +52,16 @@ def atomic_write(path: Path, text: str, mode: int | None = None, sync_dir: bool 
         _fsync_dir(path.parent)
 
 
+def private_dir(folder: Path) -> None:
+    """Create ``folder`` and any missing parents readable by the owner only."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -92,6 +102,8 @@ class Corpus:
         self._lock = threading.RLock()
         self._articles: dict[str, Article] = {}
         self._by_print: dict[str, str] | None = None
+        self._entries: dict[str, list] = {}
+        self._cache_dirty = False
         self.problems: list[str] = []
         self.reload()
 
@@ -125,8 +137,9 @@ class Corpus:
             self._articles = articles
             self._by_print = None
             self.problems = problems
-        if parsed or len(seen) != len(known):
-            self._write_cache(seen)
+            self._entries = seen
+            self._cache_dirty = bool(parsed or len(seen) != len(known))
+        self.save_cache()
         return self.articles
 
     def _listing(self) -> list[tuple[str, list[int]]]:
@@ -169,10 +182,14 @@ class Corpus:
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
-    def _write_cache(self, files: dict[str, list]) -> None:
-        if self.cache is None:
-            return
-        data = {"root": str(self.root.resolve()), "files": files}
+    def save_cache(self) -> None:
+        """Write what is known of the files if it changed, so the next start need not parse
+        them; a failure only costs parsing."""
+        with self._lock:
+            if self.cache is None or not self._cache_dirty:
+                return
+            data = {"root": str(self.root.resolve()), "files": dict(self._entries)}
+            self._cache_dirty = False
         try:
             atomic_write(self.cache, json.dumps(data, ensure_ascii=False), mode=0o600)
         except OSError as exc:
@@ -241,6 +258,7 @@ class Corpus:
             for article in added:
                 self._articles[article.id] = article
                 prints[article.fingerprint] = article.id
+                self._remember(article)
         for article in added[:LOGGED]:
             log.info("stored article %s (%s)", article.id, article.title)
         if len(added) > LOGGED:
@@ -269,6 +287,15 @@ class Corpus:
             raise failure
         return written, failure  # type: ignore[return-value]
 
+    def _remember(self, article: Article) -> None:
+        """Note a file just written in the cache."""
+        try:
+            st = (self.root / article.filename).stat()
+        except OSError:
+            return
+        self._entries[article.filename] = _entry(article, [st.st_size, st.st_mtime_ns, st.st_ino])
+        self._cache_dirty = True
+
     def delete(self, article_id: str) -> Article:
         """Remove an article from disk and from the corpus."""
         with self._lock:
@@ -277,5 +304,7 @@ class Corpus:
             _fsync_dir(self.root)
             del self._articles[article.id]
             self._fingerprints().pop(article.fingerprint, None)
+            self._entries.pop(article.filename, None)
+            self._cache_dirty = True
         log.info("deleted article %s", article.id)
         return article
