@@ -33,7 +33,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench bot.py
 
 bench: $(STAMP)
+	$(BIN)/python bench/agreement.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/soak.py
 
 eval: $(STAMP)
 	$(BIN)/python bench/quality.py --qa $(QA)

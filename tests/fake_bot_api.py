@@ -347,7 +347,15 @@ class FakeBotAPI:
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         with self.lock:
-            self.sent.append({"method": method, **params, "chat_id": chat_id, "message": message})
+            self.sent.append(
+                {
+                    "method": method,
+                    **params,
+                    "chat_id": chat_id,
+                    "message": message,
+                    "at": time.monotonic(),
+                }
+            )
             self.lock.notify_all()
         return message
 

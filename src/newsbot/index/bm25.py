@@ -33,7 +33,7 @@ class Segment:
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Documents of this segment holding ``term_id``, and how often."""
-        i = int(np.searchsorted(self.term_ids, term_id))
+        i = int(self.term_ids.searchsorted(TERM(term_id)))  # same dtype: no copy of term_ids
         if i == len(self.term_ids) or self.term_ids[i] != term_id:
             return self.docs[:0], self.tfs[:0]
         lo, hi = self.offsets[i], self.offsets[i + 1]
@@ -325,21 +325,27 @@ class BM25Okapi:
         repeated query term counts again (as in rank_bm25)."""
         if not self.n_alive:
             return np.empty(0, DOC), np.empty(0)
-        all_docs, all_parts = [], []
-        for term in query:
-            docs, tfs = self.postings(term)
-            if not len(docs):
-                continue
-            tf = tfs.astype(np.float64)
-            norm = self.k1 * (1 - self.b + self.b * self.stats.doc_len[docs] / self.avgdl)
-            all_docs.append(docs)
-            all_parts.append(self.idf(term) * (tf * (self.k1 + 1) / (tf + norm)))
-        if not all_docs:
-            return np.empty(0, DOC), np.empty(0)
-        if len(all_docs) == 1:
-            return all_docs[0], all_parts[0]
-        docs, inverse = np.unique(np.concatenate(all_docs), return_inverse=True)
-        return docs.astype(DOC), np.bincount(inverse, weights=np.concatenate(all_parts))
+        found = [(term, *self.postings(term)) for term in query]
+        found = [f for f in found if len(f[1])]
+        if len(found) == 1:
+            term, docs, tfs = found[0]
+            return docs, self._weights(term, docs, tfs)
+        total = np.zeros(self.n_docs)
+        touched = np.zeros(self.n_docs, dtype=bool)
+        for term, docs, tfs in found:
+            total[docs] += self._weights(term, docs, tfs)  # in query order, as rank_bm25 adds
+            touched[docs] = True
+        docs = np.flatnonzero(touched).astype(DOC)
+        return docs, total[docs]
+
+    def _weights(self, term: str, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
+        tf = tfs.astype(np.float64)
+        return self.idf(term) * (tf * (self.k1 + 1) / (tf + self._norm[docs]))
+
+    @cached_property
+    def _norm(self) -> np.ndarray:
+        """Each document's length normalisation, in rank_bm25's order of operations."""
+        return self.k1 * (1 - self.b + self.b * self.stats.doc_len / self.avgdl)
 
     def scores(self, query: Sequence[str]) -> np.ndarray:
         """The score of every document number (0 for those not matching, and dead ones)."""

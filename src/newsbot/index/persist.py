@@ -128,9 +128,10 @@ def _size(path: Path) -> int:
 
 def _array(snap: Path, name: str) -> np.ndarray:
     try:
-        return np.load(snap / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        mapped = np.load(snap / f"{name}.npy", mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise CacheError(f"unreadable array {name}: {exc}") from None
+    return mapped.view(np.ndarray)  # a plain array on the mapped pages (memmap's methods are slow)
 
 
 def load(
@@ -155,7 +156,8 @@ def load(
         )
         vocab = Vocabulary(json.loads((snap / "vocab.json").read_text(encoding="utf-8")))
         names = json.loads((snap / "names.json").read_text(encoding="utf-8"))
-        blob = np.memmap(snap / "passages.bin", mode="r") if _size(snap / "passages.bin") else b""
+        text = snap / "passages.bin"
+        blob = np.memmap(text, mode="r").view(np.ndarray) if _size(text) else b""
         passages = StoredPassages(
             blob,
             _array(snap, "passage_offsets"),

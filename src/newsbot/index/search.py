@@ -3,6 +3,7 @@ article (a new snapshot that shares the old one's arrays)."""
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ class SearchIndex:
         self.bm25 = BM25Okapi.empty(params.k1, params.b, params.epsilon)
         self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(self._split_clauses)
         self._titles = lru_cache(maxsize=TITLE_CACHE)(self._title_tokens)
+        self._latest: list[Article] | None = None
         self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
 
     @classmethod
@@ -157,6 +159,7 @@ class SearchIndex:
         new.passages = self.passages
         new.bm25 = self.bm25
         new._clauses, new._titles = self._clauses, self._titles
+        new._latest = None
         return new
 
     def updated(
@@ -215,6 +218,13 @@ class SearchIndex:
     def compatible(self, tokenizer: Tokenizer, params: IndexParams) -> bool:
         """Whether this index was made with the same tokenizer settings and parameters."""
         return tokenizer.signature == self.tokenizer.signature and params == self.params
+
+    def latest(self, n: int) -> list[Article]:
+        """The ``n`` newest articles (undated ones last); worked out once per snapshot."""
+        if self._latest is None or len(self._latest) < n:
+            dated = heapq.nlargest(n, self.articles.values(), key=lambda a: (a.date or "", a.id))
+            self._latest = dated
+        return self._latest[:n]
 
     def __len__(self) -> int:
         """Live passages."""

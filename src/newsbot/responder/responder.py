@@ -140,7 +140,6 @@ class Responder:
         return tuple(sources)
 
     def _not_found(self, q: Question, question: str, lead: str) -> Answer:
-        latest = sorted(self.index.articles.values(), key=lambda a: a.date or "", reverse=True)
-        hint = "\n".join(f"· {a.title}" for a in latest[:HINT_TITLES])
+        hint = "\n".join(f"· {a.title}" for a in self.index.latest(HINT_TITLES))
         text = lead + ("\n" + hint if hint else "\n（新闻库还是空的）")
         return Answer(question=question, found=False, answer=text, qtype=q.qtype, terms=q.terms)
