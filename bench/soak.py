@@ -76,7 +76,7 @@ def main() -> None:
             api.push_message(chat, 1 + n % args.chats, "/ask " + asked[n % len(asked)], "group")
             message_id = api.updates[-1]["message"]["message_id"]
             pushed[message_id] = time.monotonic()
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + 60 + args.questions / 5
         while True:
             with api.lock:
                 replies = [m for m in api.sent if m.get("reply_parameters")]
@@ -96,6 +96,10 @@ def main() -> None:
             if m["reply_parameters"]["message_id"] in pushed
         ]
         lost = sum(1 for mid in pushed if per_question[mid] == 0)
+        if lost:
+            missing = [mid for mid in pushed if per_question[mid] == 0]
+            print(f"unanswered message ids: {missing[:20]}", file=sys.stderr)
+            print((work / "bot.log").read_text()[-3000:], file=sys.stderr)
         twice = sum(1 for mid in pushed if per_question[mid] > 1)
         print(f"{args.questions} questions from {args.chats} group chats, bot RSS in MB")
         print(

@@ -212,6 +212,8 @@ class FakeBotAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Telegram's servers
+
             def log_message(self, format: str, *args: object) -> None:
                 pass
 

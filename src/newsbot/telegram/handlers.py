@@ -10,6 +10,7 @@ import re
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, ContextTypes
 
 from newsbot.corpus import AddResult, Article
@@ -45,6 +46,8 @@ ADMIN_COMMANDS = [
     BotCommand("stats", "使用统计"),
 ]
 STATS_SAVE_EVERY = 10
+# Pauses before re-sending a reply whose connection dropped (the last entry ends the attempts).
+SEND_RETRIES = (0.5, 2.0, 0.0)
 EXAMPLES = ("谁到烟厂空气质量监测站点督导？", "区总工会表彰了多少名先进个人？")
 
 
@@ -121,7 +124,10 @@ class Bot:
         if not self.rate.allow(user.id):
             await self._reply(update, "提问太频繁了，请稍等一分钟再问。")
             return
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        try:
+            await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        except NetworkError:  # only the typing indicator is lost
+            log.info("could not show the typing indicator in chat %s", chat.id)
         answer = await asyncio.to_thread(self._ask_in_context, chat.id, question)
         self.stats.record(question, answer.found)
         if self.stats.asked % STATS_SAVE_EVERY == 0:
@@ -384,14 +390,22 @@ class Bot:
             return None
         message = update.effective_message
         reply_to = message.message_id if message and chat.type != ChatType.PRIVATE else None
-        return await update.get_bot().send_message(
-            chat.id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            disable_web_page_preview=True,
-            reply_to_message_id=reply_to if not update.callback_query else None,
-        )
+        for attempt, pause in enumerate(SEND_RETRIES):
+            try:
+                return await update.get_bot().send_message(
+                    chat.id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    disable_web_page_preview=True,
+                    reply_to_message_id=reply_to if not update.callback_query else None,
+                )
+            except NetworkError as exc:  # a dropped connection: better twice than never
+                if isinstance(exc, BadRequest) or attempt == len(SEND_RETRIES) - 1:
+                    raise
+                log.warning("sending to chat %s failed (%s); retrying", chat.id, exc)
+                await asyncio.sleep(pause)
+        return None
 
     async def post_init(self, application: Application) -> None:
         """Set the command menus: readers' for everyone, the full list for each admin."""
