@@ -27,7 +27,8 @@ import rank_bm25
 from newsbot.config import load_config
 from newsbot.corpus.article import Article
 from newsbot.engine import Engine
-from newsbot.index.bm25 import BM25Okapi
+from newsbot.index import bulk
+from newsbot.index.bm25 import BM25Okapi, Vocabulary
 from newsbot.index.bulk import workers
 from synthetic import questions, synthetic_articles
 
@@ -114,6 +115,10 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
     )
     row["build_s"] /= 1000
     del documents
+    sample = list(index.articles.values())
+    sample_chars = sum(len(a.body) + len(a.title) for a in sample)
+    took, _ = timed(bulk.tokenise, sample, engine.tokenizer, engine.params, Vocabulary())
+    row["tokenise_chars_per_s"] = sample_chars / took * 1000
     row["disk_mb"] = folder_mb(config.state_dir / "index")
 
     asked = questions(list(index.articles.values()), n_questions)
@@ -158,7 +163,8 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
 
 def table(rows: list[dict[str, float]]) -> str:
     head = (
-        "| passages | import s | chars/s | index build s | index on disk MB | cold start s "
+        "| passages | import s | import chars/s | tokenise chars/s (all cores) | index build s "
+        "| index on disk MB | cold start s "
         "| RSS MB | ask p50 ms | ask p99 ms | retrieval p50 ms | retrieval p99 ms "
         "| push → answer ms "
         "| rank_bm25 p50 ms | rank_bm25 p99 ms | rank_bm25 build s | rank_bm25 RSS MB "
@@ -168,6 +174,7 @@ def table(rows: list[dict[str, float]]) -> str:
     for r in rows:
         lines.append(
             f"| {r['passages']:,.0f} | {r['import_s']:.1f} | {r['chars_per_s'] / 1e6:.2f}M "
+            f"| {r['tokenise_chars_per_s'] / 1e6:.2f}M "
             f"| {r['build_s']:.1f} | {r['disk_mb']:.0f} | {r['cold_s']:.2f} "
             f"| {r['rss_mb']:.0f} (cold {r['cold_rss_mb']:.0f}) | {r['ask_p50']:.2f} "
             f"| {r['ask_p99']:.2f} | {r['retrieval_p50']:.2f} | {r['retrieval_p99']:.2f} "

@@ -1,5 +1,7 @@
+import pytest
+
 from newsbot.corpus.article import Article
-from newsbot.index import SearchIndex, split_passages
+from newsbot.index import Passage, SearchIndex, split_passages
 from newsbot.index.search import IndexParams
 
 
@@ -91,3 +93,17 @@ def test_smoothed_idf_is_positive_even_on_one_document(tokenizer):
     index = SearchIndex([Article(id="a", title="t", body="唯一的文章。")], tokenizer)
     assert index.idf("文章") > 0
     assert index.idf("从未出现") > index.idf("文章")
+
+
+def test_passage_lists_share_chunks_and_index_like_lists():
+    from newsbot.index.passages import PassageList
+
+    first = [Passage("a", n, f"甲{n}") for n in range(3)]
+    second = [Passage("b", n, f"乙{n}") for n in range(2)]
+    base = PassageList([first])
+    longer = base.extended(second)
+    assert len(base) == 3 and len(longer) == 5
+    assert list(longer) == first + second
+    assert longer[-1] == second[-1] and longer[1:4] == [first[1], first[2], second[0]]
+    with pytest.raises(IndexError):
+        longer[5]

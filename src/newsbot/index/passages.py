@@ -63,7 +63,27 @@ def split_passages(article: Article, max_chars: int = 300) -> list[Passage]:
     return [Passage(article.id, n, chunk.strip()) for n, chunk in enumerate(chunks)]
 
 
-class StoredPassages(Sequence[Passage]):
+class _Passages(Sequence[Passage]):
+    """A read-only sequence of passages; subclasses say how to find passage ``i``."""
+
+    @overload
+    def __getitem__(self, i: int) -> Passage: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Passage]: ...
+    def __getitem__(self, i: int | slice) -> Passage | list[Passage]:
+        if isinstance(i, slice):
+            return [self._at(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._at(i)
+
+    def _at(self, i: int) -> Passage:
+        raise NotImplementedError
+
+
+class StoredPassages(_Passages):
     """Passages read from a saved index: texts stay encoded in one buffer (memory-mapped) until
     a question needs them, so a restart does not build a hundred thousand objects."""
 
@@ -86,19 +106,13 @@ class StoredPassages(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self._positions)
 
-    @overload
-    def __getitem__(self, i: int) -> Passage: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Passage]: ...
-    def __getitem__(self, i: int | slice) -> Passage | list[Passage]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _at(self, i: int) -> Passage:
         lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
         text = bytes(self._blob[lo:hi]).decode("utf-8")
         return Passage(self._names[self._articles[i]], int(self._positions[i]), text)
 
 
-class PassageList(Sequence[Passage]):
+class PassageList(_Passages):
     """The passages of an index snapshot in chunks that later snapshots share, so adding an
     article copies no passage."""
 
@@ -109,17 +123,7 @@ class PassageList(Sequence[Passage]):
     def __len__(self) -> int:
         return self._starts[-1]
 
-    @overload
-    def __getitem__(self, i: int) -> Passage: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Passage]: ...
-    def __getitem__(self, i: int | slice) -> Passage | list[Passage]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _at(self, i: int) -> Passage:
         chunk = bisect_right(self._starts, i) - 1
         return self._chunks[chunk][i - self._starts[chunk]]
 
