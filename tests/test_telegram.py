@@ -292,11 +292,17 @@ def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
                 request = urllib.request.Request(url, data=update, method="POST")
                 request.add_header("Content-Type", "application/json")
                 request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
-                try:
-                    with urllib.request.urlopen(request, timeout=10) as response:
-                        return response.status
-                except urllib.error.HTTPError as exc:
-                    return exc.code
+                deadline = time.monotonic() + 20  # the server may start just after setWebhook
+                while True:
+                    try:
+                        with urllib.request.urlopen(request, timeout=10) as response:
+                            return response.status
+                    except urllib.error.HTTPError as exc:
+                        return exc.code
+                    except urllib.error.URLError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.1)
 
             assert post("forged") == 403
             assert post(webhook_secret(TOKEN)) == 200
