@@ -107,7 +107,7 @@ class Corpus:
         self.problems: list[str] = []
         self.reload()
 
-    def reload(self) -> list[Article]:
+    def reload(self) -> None:
         """Re-read the folder; files that do not parse are skipped and listed in ``problems``.
         A file whose size, modification time and inode match the cache is not parsed again."""
         articles: dict[str, Article] = {}
@@ -140,7 +140,6 @@ class Corpus:
             self._entries = seen
             self._cache_dirty = bool(parsed or len(seen) != len(known))
         self.save_cache()
-        return self.articles
 
     def _listing(self) -> list[tuple[str, list[int]]]:
         """The article files, sorted, with what tells whether they changed; leftovers of an
@@ -171,7 +170,7 @@ class Corpus:
         if self.cache is None:
             return {}
         try:
-            data = json.loads(self.cache.read_text(encoding="utf-8"))
+            data = json.loads(self.cache.read_bytes())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):
