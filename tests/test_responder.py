@@ -41,6 +41,8 @@ def test_shorter_limit_still_holds_most_facts(engine):
         ("督导检查在哪里进行？", "place"),
         ("哪个部门负责垃圾分拣？", "org"),
         ("会议下发了什么文件？", "work"),
+        ("为什么要加强站点周边管控？", "reason"),
+        ("区总工会为何表彰先进个人？", "reason"),
         ("会议强调了什么？", "other"),
     ],
 )
@@ -60,6 +62,8 @@ def test_answer_type_evidence(tokenizer):
     assert not has_answer_type("5月15日召开", "number", "多少名", tokenizer)
     assert has_answer_type("5月15日上午", "date", "哪天", tokenizer)
     assert not has_answer_type("2020年全区", "date", "哪天", tokenizer)
+    assert has_answer_type("由于延迟上市", "reason", "为什么困难", tokenizer)
+    assert not has_answer_type("因此上市就充满困难", "reason", "为什么困难", tokenizer)
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ _YEAR_ONLY = re.compile(r"\d{2,4}年|[一二三四五六七八九十〇零]{2,4}
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几日")
 _ASKS_YEAR = re.compile(r"哪年|哪一年|几年")
 _WORK = re.compile(r"《[^》]{1,60}》")
-_REASON = re.compile(r"由于|因为|因此|所以|原因|为了|导致|以致|使得|因")
+_REASON = re.compile(r"由于|因为|原因|为了|鉴于|缘于|因(?!此|而)")  # causes, not consequences
 _TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
 
 

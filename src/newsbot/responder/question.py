@@ -24,6 +24,7 @@ QTYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:什么|哪份|哪部|哪本|哪篇|哪首|哪个)(?:文件|书|作品|小说|电影|著作|报告|通知|方案|规划|要点|歌曲|专辑|节目|电视剧)"
         ),
     ),
+    ("reason", re.compile(r"为什么|为何|为啥|什么原因|何故|原因是什么|原因何在|怎么会|缘何")),
     (
         "date",
         re.compile(
@@ -57,7 +58,7 @@ class Question:
 
 
 def question_type(text: str) -> str:
-    """``date``, ``person``, ``number``, ``place``, ``org`` or ``other``."""
+    """``work``, ``reason``, ``date``, ``person``, ``number``, ``place``, ``org`` or ``other``."""
     norm = normalize(text)
     for qtype, pattern in QTYPE_PATTERNS:
         if pattern.search(norm):
