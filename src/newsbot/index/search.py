@@ -249,7 +249,9 @@ class SearchIndex:
         return self._clauses(self.passages[i].text)
 
     def _split_clauses(self, text: str) -> tuple[Clause, ...]:
-        return tuple(Clause(c, frozenset(self.tokenizer.tokens(c))) for c in split_clauses(text))
+        clauses = split_clauses(text)
+        tokens = self.tokenizer.tokens_each(clauses)
+        return tuple(Clause(c, frozenset(t)) for c, t in zip(clauses, tokens, strict=True))
 
     def search(self, query: Sequence[str], k: int = 10) -> list[Hit]:
         """The ``k`` best passages sharing a term with ``query``, best first."""

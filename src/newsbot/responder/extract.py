@@ -119,7 +119,7 @@ def extract(
     texts = [c.text for c in clauses]
     total = sum(terms.values()) or 1.0
     norm_question = normalize(question)
-    hits = [frozenset(t for t in terms if t in c.tokens) for c in clauses]
+    hits = [frozenset(terms.keys() & c.tokens) for c in clauses]
     typed = [has_answer_type(c.text, qtype, norm_question, tokenizer) for c in clauses]
     budget = max_chars - 2 * len(ELLIPSIS)
     ends = list(accumulate((len(t) for t in texts), initial=0))

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -235,10 +235,21 @@ class Tokenizer:
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens of ``text`` (words and their sub-words), without punctuation or stop
         words; used for both passages and questions so that they always meet."""
+        return self._tokens_of(normalize(text))
+
+    def tokens_each(self, texts: Sequence[str]) -> list[list[str]]:
+        """``tokens`` of each text, normalising them together (one call instead of one per text;
+        the same result, as normalisation never joins or splits lines)."""
+        joined = normalize("\n".join(texts)).split("\n")
+        if len(joined) != len(texts) or any("\n" in t for t in texts):
+            return [self.tokens(t) for t in texts]
+        return [self._tokens_of(norm) for norm in joined]
+
+    def _tokens_of(self, norm: str) -> list[str]:
         if len(self._kept) > KEPT_CACHE:
             self._kept.clear()
         out: list[str] = []
-        for is_number, piece in _pieces(normalize(text)):
+        for is_number, piece in _pieces(norm):
             if is_number:
                 out += _number_tokens(piece)
             else:
