@@ -135,3 +135,9 @@ def test_tiny_corpora_still_answer(empty_config, tokenizer):
     engine.add([Article(id="two", title="工会会议", body="区总工会表彰64名先进个人。")])
     assert "64名" in engine.ask("表彰了多少名先进个人？").answer
     assert "张艳敏" in engine.ask("谁到烟厂督导？").answer
+
+
+def test_context_is_added_in_whole_sentences(engine):
+    answer = engine.ask("区总工会表彰了多少名先进个人？").answer
+    assert "64名先进个人" in answer
+    assert answer.endswith(("。", "！", "？")), answer  # no dangling 「盛伟说，…」

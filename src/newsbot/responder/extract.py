@@ -149,8 +149,8 @@ def extract(
         core = _trim(words, matched, budget)
         starts = texts[i].startswith(core) and _starts_sentence(texts, i)
     else:
-        i, j = _extend(texts, i, j, budget, within_sentence=True)
-        i, j = _extend(texts, i, j, budget, within_sentence=False)
+        i, j = _complete_sentence(texts, i, j, budget)
+        i, j = _add_sentences(texts, i, j, budget)
         core, starts = "".join(texts[i : j + 1]), _starts_sentence(texts, i)
     core = core.strip()
     text = ("" if starts else ELLIPSIS) + core + ("" if core.endswith(SENTENCE_END) else ELLIPSIS)
@@ -161,18 +161,51 @@ def _starts_sentence(texts: list[str], i: int) -> bool:
     return i == 0 or texts[i - 1].rstrip().endswith(SENTENCE_END)
 
 
-def _extend(
-    texts: list[str], i: int, j: int, budget: int, within_sentence: bool
-) -> tuple[int, int]:
-    """Add clauses after, else before, clauses ``i..j`` while they fit in ``budget``; with
-    ``within_sentence``, only until the span is whole sentences."""
+def _sentence_after(texts: list[str], j: int) -> int:
+    """The last clause of the sentence that starts after clause ``j``."""
+    k = j + 1
+    while k < len(texts) - 1 and not texts[k].rstrip().endswith(SENTENCE_END):
+        k += 1
+    return k
+
+
+def _sentence_before(texts: list[str], i: int) -> int:
+    """The first clause of the sentence that ends just before clause ``i``."""
+    m = i - 1
+    while m > 0 and not _starts_sentence(texts, m):
+        m -= 1
+    return m
+
+
+def _add_sentences(texts: list[str], i: int, j: int, budget: int) -> tuple[int, int]:
+    """Add whole sentences after, else before, clauses ``i..j`` while they fit in ``budget``:
+    context reads better as whole sentences than as a dangling clause."""
+    size = sum(len(c) for c in texts[i : j + 1])
+    while True:
+        if j + 1 < len(texts):
+            k = _sentence_after(texts, j)
+            extra = sum(len(c) for c in texts[j + 1 : k + 1])
+            if size + extra <= budget:
+                j, size = k, size + extra
+                continue
+        if i > 0:
+            m = _sentence_before(texts, i)
+            extra = sum(len(c) for c in texts[m:i])
+            if size + extra <= budget:
+                i, size = m, size + extra
+                continue
+        return i, j
+
+
+def _complete_sentence(texts: list[str], i: int, j: int, budget: int) -> tuple[int, int]:
+    """Add clauses after, else before, clauses ``i..j`` while they fit in ``budget``, until the
+    span is whole sentences."""
     size = sum(len(c) for c in texts[i : j + 1])
     while True:
         after = j + 1 < len(texts) and size + len(texts[j + 1]) <= budget
         before = i > 0 and size + len(texts[i - 1]) <= budget
-        if within_sentence:
-            after = after and not texts[j].rstrip().endswith(SENTENCE_END)
-            before = before and not _starts_sentence(texts, i)
+        after = after and not texts[j].rstrip().endswith(SENTENCE_END)
+        before = before and not _starts_sentence(texts, i)
         if after:
             j += 1
             size += len(texts[j])
