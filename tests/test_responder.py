@@ -141,3 +141,16 @@ def test_context_is_added_in_whole_sentences(engine):
     answer = engine.ask("区总工会表彰了多少名先进个人？").answer
     assert "64名先进个人" in answer
     assert answer.endswith(("。", "！", "？")), answer  # no dangling 「盛伟说，…」
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "近期区总工会开了什么会？",
+        "最近谁到烟厂空气质量监测站点督导？",
+        "今年区总工会表彰了几家红旗单位？",
+    ],
+)
+def test_relative_time_words_do_not_block_an_answer(engine, question):
+    answer = engine.ask(question)
+    assert answer.found and not {"近期", "最近", "今年"} & set(answer.terms)

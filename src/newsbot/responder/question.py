@@ -14,7 +14,12 @@ _QUESTION_WORDS = """
 何处 何人 多少 几 几个 几名 几家 几位 几次 几年 几月 几号 几日 多久 多长 多大 多高 多远 吗 呢
 吧 啊 么 怎么 怎么样 怎样 如何 为什么 为何 是否 有没有 是不是 请问 一下 告诉 知道 时候 想 问 请
 """
-QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
+# Words placing a question in time relative to now (「近期」, 「今年」): the news says 「5月15日」,
+# so searching for them would only lower the question's coverage; the sources show the dates.
+_RELATIVE_TIME = """
+最近 近期 近来 近日 日前 目前 当前 眼下 现在 如今 最新 今年 本年 今天 这几天 前几天 这段时间
+"""
+QUESTION_WORDS = frozenset(_QUESTION_WORDS.split()) | frozenset(_RELATIVE_TIME.split())
 
 # (type, pattern) in order: the first pattern found in the question decides its type.
 QTYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
