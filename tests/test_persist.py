@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import time
 
 import numpy as np
 import pytest
@@ -143,3 +145,20 @@ def test_parallel_tokenising_equals_serial(tokenizer, monkeypatch):
     for q in ["第3次会议", "管城区", "5月5日"]:
         assert ranking(parallel, tokenizer, q) == ranking(serial, tokenizer, q)
     assert dataclasses.asdict(parallel.params) == dataclasses.asdict(serial.params)
+
+
+def test_a_running_engine_saves_its_index_soon_after_a_change(config, tokenizer, monkeypatch):
+    from newsbot import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "SAVE_DELAY", 0.05)
+    engine = Engine(config, tokenizer)
+    engine.autosave()
+    engine.add([Article(id="late-1", title="自动保存", body="6月6日，索引自动保存测试。")])
+    folder = config.state_dir / "index"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        snap = folder / (folder / persist.CURRENT).read_text()
+        if "late-1" in json.loads((snap / persist.MANIFEST).read_text())["articles"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the change was not saved")

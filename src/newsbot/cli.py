@@ -192,7 +192,11 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
     from newsbot.console import run_console
 
     engine = _engine(config)
-    run_console(engine, None if sys.stdin.isatty() else _stdin_lines())
+    engine.autosave()
+    try:
+        run_console(engine, None if sys.stdin.isatty() else _stdin_lines())
+    finally:
+        engine.save()
     return 0
 
 

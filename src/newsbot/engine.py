@@ -61,6 +61,7 @@ class Engine:
         self._write_lock = threading.Lock()
         self._cache = config.state_dir / "index"
         self._dirty = threading.Event()
+        self._save_lock = threading.Lock()  # one snapshot written at a time
         self._saver: threading.Thread | None = None
         self._responder = responder_for(config, self._open_index())
 
@@ -83,16 +84,18 @@ class Engine:
     def save(self, index: SearchIndex | None = None) -> None:
         """Save the index if it changed since the last save; a failure only costs a rebuild."""
         self.corpus.save_cache()
-        if not self._dirty.is_set():
-            return
-        self._dirty.clear()
-        try:
-            persist.save(self.index if index is None else index, self._cache)
-        except OSError as exc:
-            log.warning("could not save the index to %s: %s", self._cache, exc)
+        with self._save_lock:
+            if not self._dirty.is_set():
+                return
+            self._dirty.clear()
+            try:
+                persist.save(self.index if index is None else index, self._cache)
+            except OSError as exc:
+                log.warning("could not save the index to %s: %s", self._cache, exc)
 
     def autosave(self) -> None:
-        """Save in a background thread a few seconds after each change (for long-running use)."""
+        """Save in a background thread a few seconds after each change (for the bot and the
+        console); snapshots are immutable, so questions and pushes never wait for it."""
         if self._saver is None:
             self._saver = threading.Thread(target=self._save_loop, name="index-saver", daemon=True)
             self._saver.start()
@@ -100,8 +103,7 @@ class Engine:
     def _save_loop(self) -> None:
         while self._dirty.wait():
             time.sleep(SAVE_DELAY)
-            with self._write_lock:
-                self.save()
+            self.save()
 
     @property
     def responder(self) -> Responder:

@@ -114,6 +114,7 @@ def run_bot(config: Config) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     engine = Engine(config)
     engine.tokenizer.warm_up()
+    engine.autosave()
     app = build_application(config, token, engine)
     tg = config.telegram
     if tg.webhook_url:

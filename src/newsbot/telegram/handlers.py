@@ -422,11 +422,12 @@ class Bot:
         log.info("bot ready: %d articles, %d admins", len(self.engine.corpus), len(self.admin_ids))
 
     async def post_shutdown(self, application: Application) -> None:
-        """Keep the statistics for the next run."""
+        """Keep the statistics and the index for the next run."""
         try:
             self.stats.save(self.stats_path)
         except OSError:
             log.warning("could not save statistics to %s", self.stats_path, exc_info=True)
+        await asyncio.to_thread(self.engine.save)
 
 
 def _int_arg(args: list[str] | None, default: int, low: int, high: int) -> int:
