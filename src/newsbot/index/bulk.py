@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from newsbot.corpus.article import Article
 from newsbot.index.bm25 import TERM, Vocabulary
-from newsbot.index.passages import Passage, split_passages
+from newsbot.index.passages import Passage
 from newsbot.index.search import IndexParams, Tokenised, tokenise_serially
 from newsbot.text.tokenizer import Tokenizer
 
@@ -43,23 +43,17 @@ def _init(tokenizer: Tokenizer, params: IndexParams) -> None:
 
 
 def _tokenise_batch(articles: list[Article]) -> _Batch:
-    """Passages of each article and their term ids in a batch-local vocabulary."""
+    """Passages of each article and their term ids in a batch-local vocabulary (the articles
+    themselves are not sent back)."""
     assert _worker is not None
     tokenizer, params = _worker
     local = Vocabulary()
-    encode = tokenizer.encoder(local.ids)
-    passages, ids, lengths, counts = [], [], [], []
-    for article in articles:
-        cut = tuple(split_passages(article, params.passage_max_chars))
-        title = encode(article.title)
-        for passage in cut:
-            encoded = np.array(title + encode(passage.text), dtype=TERM)
-            ids.append(encoded)
-            lengths.append(len(encoded))
-        passages.append(cut)
-        counts.append(len(cut))
-    flat = np.concatenate(ids) if ids else np.empty(0, TERM)
-    return passages, local.terms, flat, np.array(lengths, dtype=np.int64), counts
+    done = tokenise_serially(articles, tokenizer, params, local)
+    documents = [d for item in done for d in item.documents]
+    flat = np.concatenate(documents) if documents else np.empty(0, TERM)
+    lengths = np.array([len(d) for d in documents], dtype=np.int64)
+    counts = [len(item.passages) for item in done]
+    return [item.passages for item in done], local.terms, flat, lengths, counts
 
 
 def _batches(articles: Sequence[Article]) -> Iterator[list[Article]]:

@@ -65,31 +65,32 @@ class Tokenised:
 Tokenise = Callable[[Sequence[Article], Tokenizer, IndexParams, Vocabulary], list[Tokenised]]
 
 
+def encode_passages(
+    encode: Callable[[str], list[int]], title: str, passages: Sequence[Passage]
+) -> tuple[np.ndarray, ...]:
+    """The term ids indexed for each passage: the title's tokens, then the passage's."""
+    lead = encode(title)
+    return tuple(np.array(lead + encode(p.text), dtype=TERM) for p in passages)
+
+
 def tokenise_serially(
     articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, vocab: Vocabulary
 ) -> list[Tokenised]:
     """Tokenise in this thread."""
-    out = []
     encode = tokenizer.encoder(vocab.ids)
+    out = []
     for article in articles:
         passages = tuple(split_passages(article, params.passage_max_chars))
-        title = encode(article.title)
-        documents = tuple(np.array(title + encode(p.text), dtype=TERM) for p in passages)
-        out.append(Tokenised(article, passages, documents))
+        out.append(Tokenised(article, passages, encode_passages(encode, article.title, passages)))
     return out
 
 
 def indexed_terms(
     tokenizer: Tokenizer, vocab: Vocabulary, title: str, passages: Sequence[Passage]
-) -> list[np.ndarray]:
-    """The term ids each passage was indexed with (the tokenizer is deterministic), to remove
-    them again without keeping every document's terms."""
-    ids = vocab.ids
-    title_tokens = tokenizer.tokens(title)
-    return [
-        np.array([ids[t] for t in title_tokens + tokenizer.tokens(p.text) if t in ids], TERM)
-        for p in passages
-    ]
+) -> tuple[np.ndarray, ...]:
+    """The term ids each passage was indexed with (the tokenizer is deterministic and the
+    vocabulary only grows), to remove them without keeping every document's terms."""
+    return encode_passages(tokenizer.encoder(vocab.ids), title, passages)
 
 
 class SearchIndex:

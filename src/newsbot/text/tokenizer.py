@@ -248,29 +248,25 @@ class Tokenizer:
     def _tokens_of(self, norm: str) -> list[str]:
         if len(self._kept) > KEPT_CACHE:
             self._kept.clear()
-        out: list[str] = []
-        for is_number, piece in _pieces(norm):
-            if is_number:
-                out += _number_tokens(piece)
-            else:
-                out += [k for k in map(self._kept.__getitem__, self.segment(piece)) if k]
-        return out
+        return self._walk(norm, self._kept, str)
 
     def encoder(self, ids: Mapping[str, int]) -> Callable[[str], list[int]]:
         """``tokens`` as ids from ``ids`` (a mapping that numbers new terms itself), with one
-        lookup per segment: the fast path of bulk indexing."""
-        segments = _Memo(lambda s: -1 if (kept := self._keep(s)) is None else ids[kept])
+        lookup per segment: the fast path of indexing."""
+        segments = _Memo(lambda s: None if (kept := self._keep(s)) is None else ids[kept])
+        return lambda text: self._walk(normalize(text), segments, ids.__getitem__)
 
-        def encode(text: str) -> list[int]:
-            out: list[int] = []
-            for is_number, piece in _pieces(normalize(text)):
-                if is_number:
-                    out += [ids[t] for t in _number_tokens(piece)]
-                else:
-                    out += [i for i in map(segments.__getitem__, self.segment(piece)) if i >= 0]
-            return out
-
-        return encode
+    def _walk(
+        self, norm: str, segments: Mapping[str, Any], number: Callable[[str], Any]
+    ) -> list[Any]:
+        """Number tokens through ``number``, segments through ``segments`` (None drops one)."""
+        out: list[Any] = []
+        for is_number, piece in _pieces(norm):
+            if is_number:
+                out += map(number, _number_tokens(piece))
+            else:
+                out += [k for k in map(segments.__getitem__, self.segment(piece)) if k is not None]
+        return out
 
     def _keep(self, token: str) -> str | None:
         """What a segment becomes in the index: nothing for punctuation and stop words, the
