@@ -11,7 +11,7 @@ from pathlib import Path
 
 from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
-from newsbot.corpus.importers import MAX_IMPORT_BYTES, ImportReport, parse_import
+from newsbot.corpus.importers import ImportReport, check_size, parse_import
 from newsbot.corpus.store import private_dir
 from newsbot.errors import CorpusError
 from newsbot.index import bulk, persist
@@ -155,9 +155,7 @@ class Engine:
     ) -> tuple[AddResult, ImportReport]:
         """Import one file from disk."""
         try:
-            if path.stat().st_size > MAX_IMPORT_BYTES:
-                limit = MAX_IMPORT_BYTES // 1_000_000
-                raise CorpusError(f"{path.name}：文件过大（上限 {limit} MB），请分成几个文件导入")
+            check_size(path.name, path.stat().st_size)
             data = path.read_bytes()
         except FileNotFoundError:
             raise CorpusError(f"找不到文件 {path}") from None

@@ -41,12 +41,18 @@ def decode(data: bytes, where: str) -> str:
     raise CorpusError(f"{where}：无法识别的文本编码（请使用 UTF-8 或 GBK）")
 
 
+def check_size(name: str, size: int) -> None:
+    """Refuse a file over the import limit (before it is read, where the size is known)."""
+    if size > MAX_IMPORT_BYTES:
+        limit = MAX_IMPORT_BYTES // 1_000_000
+        raise CorpusError(f"{name}：文件过大（上限 {limit} MB），请分成几个文件导入")
+
+
 def parse_import(
     name: str, data: bytes, year: int | None = None, source: str | None = None
 ) -> ImportReport:
     """Parse one import file, choosing the format from its extension and content."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise CorpusError(f"{name}：文件过大（上限 {MAX_IMPORT_BYTES // 1_000_000} MB）")
+    check_size(name, len(data))
     text = decode(data, name)
     if not text.strip():
         raise CorpusError(f"{name}：文件为空")

@@ -195,16 +195,15 @@ class SearchIndex:
     ) -> SearchIndex:
         """A snapshot holding exactly ``articles``: only new, changed and removed ones cost work."""
         wanted = {a.id: a for a in articles}
-        removed = [i for i, a in self.articles.items() if wanted.get(i, a).digest != a.digest]
-        removed += [i for i in self.articles if i not in wanted]
-        added = [
+        removed = [i for i in self.articles if i not in wanted]
+        changed = [  # new or edited; ``updated`` drops an edited article's old version
             a
             for i, a in wanted.items()
             if i not in self.articles or self.articles[i].digest != a.digest
         ]
-        if not added and not removed:
+        if not changed and not removed:
             return self
-        return self.updated(added, removed, tokenise)
+        return self.updated(changed, removed, tokenise)
 
     def _compact(self) -> None:
         self.bm25, kept = self.bm25.compact()
