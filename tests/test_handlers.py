@@ -230,3 +230,17 @@ def test_unknown_command_and_empty_ask(tg_config, tg_engine):
         assert texts(await h.say(GROUP, "/frobnicate", chat_type="group")) == []
 
     run(tg_config, tg_engine, scenario)
+
+
+def test_import_summary_of_many_long_items_fits_one_message():
+    from newsbot.corpus import AddResult
+    from newsbot.corpus.article import Article
+    from newsbot.telegram.handlers import _import_summary
+
+    from .fake_bot_api import html_problem, utf16_units
+
+    long = [Article(id=f"x{n}", title="很长的标题" * 60, body="正文。") for n in range(500)]
+    result = AddResult(tuple(long), tuple((a, "y") for a in long))
+    text = _import_summary(result, tuple("错误" * 200 for _ in range(500)))
+    assert utf16_units(text) <= 4096 and html_problem(text) is None
+    assert "已添加 500 篇" in text and "另有 490 项未列出" in text

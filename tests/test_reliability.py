@@ -227,3 +227,23 @@ def test_private_state_is_owner_only(config: Config, tokenizer):
     for folder in (config.state_dir, config.state_dir / "index"):
         assert folder.stat().st_mode & 0o077 == 0, folder
     assert Path(config.corpus_dir / "perm-1.md").exists()
+
+
+def test_questions_are_answered_while_a_large_upload_is_imported(tg_config, tg_engine):
+    rows = _articles(1500, seed=9)
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()
+
+    async def scenario(h: Harness) -> None:
+        h.api.push_message(ADMIN, ADMIN, None, document=("big.jsonl", data))
+        h.api.push_message(7, 7, "区总工会表彰了多少名先进个人？")
+        updates, h.api.updates = h.api.updates, []
+        await asyncio.gather(*(h.app.process_update(Update.de_json(u, h.app.bot)) for u in updates))
+        order = [m["chat_id"] for m in h.api.sent if m["method"] == "sendMessage"]
+        assert order == [7, ADMIN], "the question was answered while the import ran"
+        assert "已添加 1500 篇" in texts(h.api.sent)[-1]
+
+    async def main() -> None:
+        async with Harness(tg_config, tg_engine) as harness:
+            await scenario(harness)
+
+    asyncio.run(main())

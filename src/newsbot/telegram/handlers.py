@@ -46,6 +46,7 @@ ADMIN_COMMANDS = [
     BotCommand("stats", "使用统计"),
 ]
 STATS_SAVE_EVERY = 10
+SUMMARY_ITEMS = 10
 # Pauses before re-sending a reply whose connection dropped (the last entry ends the attempts).
 SEND_RETRIES = (0.5, 2.0, 0.0)
 EXAMPLES = ("谁到烟厂空气质量监测站点督导？", "区总工会表彰了多少名先进个人？")
@@ -439,12 +440,33 @@ def _int_arg(args: list[str] | None, default: int, low: int, high: int) -> int:
 
 
 def _import_summary(result: AddResult, errors: tuple[str, ...]) -> str:
+    """What an import did, listing at most SUMMARY_ITEMS of each kind (one message holds it)."""
     lines = []
     if result.added:
         lines.append(f"已添加 {len(result.added)} 篇：")
-        lines += [f"· {html.escape(a.title)}  {article_command(a.id)}" for a in result.added]
+        lines += [
+            f"· {_short(a.title)}  {article_command(a.id)}" for a in result.added[:SUMMARY_ITEMS]
+        ]
+        lines += _more(len(result.added))
         lines.append(f"现在就可以提问，例如：{html.escape(result.added[0].title[:30])}？")
-    for article, existing in result.duplicates:
-        lines.append(f"重复，未添加：{html.escape(article.title)}（已有 {html.escape(existing)}）")
-    lines += [f"出错，已跳过：{html.escape(e)}" for e in errors[:10]]
+    if result.duplicates:
+        lines.append(f"重复，未添加 {len(result.duplicates)} 篇：")
+        lines += [
+            f"· {_short(article.title)}（已有 {html.escape(existing)}）"
+            for article, existing in result.duplicates[:SUMMARY_ITEMS]
+        ]
+        lines += _more(len(result.duplicates))
+    if errors:
+        lines.append(f"出错，已跳过 {len(errors)} 处：")
+        lines += [f"· {_short(e, 150)}" for e in errors[:SUMMARY_ITEMS]]
+        lines += _more(len(errors))
     return "\n".join(lines) or "没有可添加的文章。"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` escaped, cut to ``limit`` characters, so that a summary fits one message."""
+    return html.escape(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _more(total: int) -> list[str]:
+    return [f"……另有 {total - SUMMARY_ITEMS} 项未列出"] if total > SUMMARY_ITEMS else []
