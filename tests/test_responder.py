@@ -3,7 +3,8 @@ import json
 import pytest
 
 from newsbot.corpus.article import Article
-from newsbot.responder import analyse
+from newsbot.index.search import IndexParams, SearchIndex
+from newsbot.responder import Responder, analyse
 from newsbot.responder.extract import ELLIPSIS, has_answer_type
 
 from .conftest import DATA
@@ -42,6 +43,9 @@ def test_shorter_limit_still_holds_most_facts(engine):
         ("哪个部门负责垃圾分拣？", "org"),
         ("会议下发了什么文件？", "work"),
         ("为什么要加强站点周边管控？", "reason"),
+        ("这种做法被称为什么？", "other"),
+        ("哪个社区负责人表示基层工作没有捷径？", "place"),
+        ("哪所学校获得表彰？", "org"),
         ("区总工会为何表彰先进个人？", "reason"),
         ("会议强调了什么？", "other"),
     ],
@@ -154,3 +158,43 @@ def test_context_is_added_in_whole_sentences(engine):
 def test_relative_time_words_do_not_block_an_answer(engine, question):
     answer = engine.ask(question)
     assert answer.found and not {"近期", "最近", "今年"} & set(answer.terms)
+
+
+def test_question_characters_skip_asking_and_function_words(tokenizer):
+    chars = analyse("蓝线鱼的身体是什么颜色的？", tokenizer).chars
+    assert {"身", "体", "颜", "色"} <= chars
+    assert not {"的", "是", "什", "么"} & chars
+
+
+def _responder_over(tokenizer, *articles):
+    """A responder that always answers: these tests are about which sentence is quoted."""
+    return Responder(SearchIndex(list(articles), tokenizer, IndexParams()), min_confidence=0.0)
+
+
+def test_the_answer_sentence_may_share_only_characters_with_the_question(tokenizer):
+    responder = _responder_over(
+        tokenizer,
+        Article(
+            id="fish",
+            title="蓝线裸顶鲷",
+            body=(
+                "蓝线裸顶鲷，又称蓝线白鱼，为鲈形目的一个种。本鱼分布于印度太平洋区，"
+                "包括东非、红海、日本与台湾等海域。本鱼体呈银灰色，有若干不规则污斑。"
+                "头长为眼径的五倍。背鳍硬棘10枚、软条10枚。"
+            ),
+        ),
+    )
+    answer = responder.ask("蓝线裸顶鲷的身体是什么颜色的？", max_chars=40)
+    assert answer.found and "银灰色" in answer.answer, answer.answer
+
+
+def test_the_best_sentence_wins_over_words_spread_across_sentences(tokenizer):
+    body = (
+        "加拿大总理为加拿大首席、内阁主席和政府首脑。名义上总理一职由加拿大总督委任，"
+        "但根据宪法传统总理需要获得国会下议院的信任。总理一职在加拿大宪法的成文部分中"
+        "并未被提及；行政权名义上属于君主，由总督代理执行。最初，总理职位的设立参照了"
+        "当时英国首相的职位；1867年5月24日，委任约翰·麦克唐纳爵士组建第一任加拿大联邦政府。"
+    )
+    responder = _responder_over(tokenizer, Article(id="pm", title="加拿大总理", body=body))
+    answer = responder.ask("名义上加拿大总理一职由谁委任？", max_chars=80)
+    assert "由加拿大总督委任" in answer.answer, answer.answer

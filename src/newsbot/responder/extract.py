@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,12 @@ from newsbot.text.sentences import SENTENCE_END
 from newsbot.text.tokenizer import Tokenizer
 
 ELLIPSIS = "…"
-TYPE_BONUS = 0.35
+# The weights of a clause's fit: the share of the question's weighted words it holds counts
+# fully; the share of the question's characters (catching 身体/体, 别名/别称) and the expected
+# answer type add to it; a longer window pays for its length. Measured in bench/QUALITY.md.
+CHAR_WEIGHT = 0.5
+TYPE_BONUS = 0.1
+SPAN_PENALTY = 0.05
 
 _DATE = re.compile(
     r"\d{1,4}年|\d{1,2}月|\d{1,2}[日号]|[一二三四五六七八九十〇零]{2,4}年|[今去前明]年|近日|日前|"
@@ -105,44 +111,58 @@ def _trim(words: list[str], matched: list[bool], budget: int) -> str:
     return "".join(words[start:end])
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """How well each clause matches the question: its words, its characters, its answer type."""
+
+    terms: Mapping[str, float]
+    chars: Mapping[str, float]
+    hits: list[frozenset[str]]
+    char_hits: list[frozenset[str]]
+    typed: list[bool]
+
+    def score(self, lo: int, hi: int) -> tuple[float, frozenset[str]]:
+        """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold."""
+        words = frozenset().union(*self.hits[lo:hi])
+        chars = frozenset().union(*self.char_hits[lo:hi])
+        value = _share(self.terms, words) + CHAR_WEIGHT * _share(self.chars, chars)
+        return value + (TYPE_BONUS if any(self.typed[lo:hi]) else 0.0), words
+
+
+def _share(weights: Mapping[str, float], present: frozenset[str]) -> float:
+    """The share of ``weights`` in ``present``, summed exactly so that set order never decides
+    a tie."""
+    total = math.fsum(weights.values())
+    return math.fsum(weights[k] for k in present) / total if total else 0.0
+
+
 def extract(
     clauses: Sequence[Clause],
     terms: Mapping[str, float],
+    chars: Mapping[str, float],
     qtype: str,
     question: str,
     tokenizer: Tokenizer,
     max_chars: int,
 ) -> Extract:
-    """The best window of whole clauses within ``max_chars``: it covers the most question weight
-    (plus a bonus for holding the expected answer type), grown to its sentence and then to the
-    neighbouring clauses; an ellipsis marks text left out."""
+    """The sentence that best fits the question (its words by weight, its characters, the
+    expected answer type), cut to its best clauses when too long, then grown by whole
+    neighbouring sentences to ``max_chars``; an ellipsis marks text left out."""
     texts = [c.text for c in clauses]
-    total = sum(terms.values()) or 1.0
     norm_question = normalize(question)
-    hits = [frozenset(terms.keys() & c.tokens) for c in clauses]
-    typed = [has_answer_type(c.text, qtype, norm_question, tokenizer) for c in clauses]
+    fit = _Fit(
+        terms,
+        chars,
+        [frozenset(terms.keys() & c.tokens) for c in clauses],
+        [frozenset(chars.keys() & set(normalize(c.text))) for c in clauses],
+        [has_answer_type(c.text, qtype, norm_question, tokenizer) for c in clauses],
+    )
     budget = max_chars - 2 * len(ELLIPSIS)
-    ends = list(accumulate((len(t) for t in texts), initial=0))
-    best = (-1.0, 0, 0, frozenset[str]())
-    best_size = 0
-    for i in range(len(texts)):
-        if not hits[i] and not typed[i] and i + 1 < len(texts):
-            continue  # a window starting here is beaten by the one starting at the next clause
-        covered: set[str] = set()
-        weight, any_type = 0.0, False
-        for j in range(i, len(texts)):
-            size = ends[j + 1] - ends[i]
-            if size > budget and j > i:
-                break
-            new = hits[j] - covered
-            if new:
-                covered |= new
-                weight += sum(terms[t] for t in new)
-            any_type = any_type or typed[j]
-            score = weight / total + (TYPE_BONUS if any_type else 0.0)
-            if score > best[0] + 1e-9 or (abs(score - best[0]) <= 1e-9 and size < best_size):
-                best, best_size = (score, i, j, frozenset(covered)), size
-    score, i, j, covered = best
+    score, lo, hi = max(
+        ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)),
+        key=lambda s: s[0],
+    )
+    i, j, covered = _best_window(texts, fit, lo, hi, budget)
     if len(texts[i]) > budget:
         words = tokenizer.words(texts[i])
         matched = [bool(set(tokenizer.tokens(w)) & covered) for w in words]
@@ -150,11 +170,40 @@ def extract(
         starts = texts[i].startswith(core) and _starts_sentence(texts, i)
     else:
         i, j = _complete_sentence(texts, i, j, budget)
-        i, j = _add_sentences(texts, i, j, budget)
+        i, j = _add_sentences(texts, i, j, budget, fit.typed)
         core, starts = "".join(texts[i : j + 1]), _starts_sentence(texts, i)
     core = core.strip()
     text = ("" if starts else ELLIPSIS) + core + ("" if core.endswith(SENTENCE_END) else ELLIPSIS)
-    return Extract(text, score, sum(terms[t] for t in covered) / total, covered)
+    return Extract(text, score, _share(terms, covered), covered)
+
+
+def _sentence_spans(texts: list[str]) -> list[tuple[int, int]]:
+    """The clauses of each sentence, as ``(first, last + 1)``."""
+    spans, start = [], 0
+    for k, text in enumerate(texts):
+        if text.rstrip().endswith(SENTENCE_END) or k == len(texts) - 1:
+            spans.append((start, k + 1))
+            start = k + 1
+    return spans
+
+
+def _best_window(
+    texts: list[str], fit: _Fit, lo: int, hi: int, budget: int
+) -> tuple[int, int, frozenset[str]]:
+    """The clauses ``i..j`` of ``lo..hi-1`` within ``budget`` that fit best, a longer window
+    paying for its length (the answer sits close to the question's words)."""
+    ends = list(accumulate((len(t) for t in texts[lo:hi]), initial=0))
+    best: tuple[float, int, int, frozenset[str]] = (-1.0, lo, lo, frozenset())
+    for i in range(lo, hi):
+        for j in range(i, hi):
+            size = ends[j + 1 - lo] - ends[i - lo]
+            if size > budget and j > i:
+                break
+            value, words = fit.score(i, j + 1)
+            value -= SPAN_PENALTY * sum(not fit.hits[k] for k in range(i, j + 1))
+            if value > best[0] + 1e-9:
+                best = (value, i, j, words)
+    return best[1], best[2], best[3]
 
 
 def _starts_sentence(texts: list[str], i: int) -> bool:
@@ -177,24 +226,32 @@ def _sentence_before(texts: list[str], i: int) -> int:
     return m
 
 
-def _add_sentences(texts: list[str], i: int, j: int, budget: int) -> tuple[int, int]:
-    """Add whole sentences after, else before, clauses ``i..j`` while they fit in ``budget``:
-    context reads better as whole sentences than as a dangling clause."""
+def _holds(typed: list[bool], span: tuple[int, int] | None) -> bool:
+    return span is not None and any(typed[span[0] : span[1]])
+
+
+def _add_sentences(
+    texts: list[str], i: int, j: int, budget: int, typed: list[bool]
+) -> tuple[int, int]:
+    """Add whole sentences around clauses ``i..j`` while they fit in ``budget``: the one after
+    first, unless only the one before holds the expected answer (「…社区书记说：」 before a
+    quote). Context reads better as whole sentences than as a dangling clause."""
     size = sum(len(c) for c in texts[i : j + 1])
     while True:
-        if j + 1 < len(texts):
-            k = _sentence_after(texts, j)
-            extra = sum(len(c) for c in texts[j + 1 : k + 1])
-            if size + extra <= budget:
-                j, size = k, size + extra
+        after = (j + 1, _sentence_after(texts, j) + 1) if j + 1 < len(texts) else None
+        before = (_sentence_before(texts, i), i) if i > 0 else None
+        sides = [after, before]
+        if _holds(typed, before) and not any(typed[i : j + 1]) and not _holds(typed, after):
+            sides.reverse()
+        for side in sides:
+            if side is None:
                 continue
-        if i > 0:
-            m = _sentence_before(texts, i)
-            extra = sum(len(c) for c in texts[m:i])
+            extra = sum(len(c) for c in texts[side[0] : side[1]])
             if size + extra <= budget:
-                i, size = m, size + extra
-                continue
-        return i, j
+                i, j, size = min(i, side[0]), max(j, side[1] - 1), size + extra
+                break
+        else:
+            return i, j
 
 
 def _complete_sentence(texts: list[str], i: int, j: int, budget: int) -> tuple[int, int]:

@@ -20,6 +20,9 @@ _RELATIVE_TIME = """
 最近 近期 近来 近日 日前 目前 当前 眼下 现在 如今 最新 今年 本年 今天 这几天 前几天 这段时间
 """
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split()) | frozenset(_RELATIVE_TIME.split())
+# Characters too common to say anything about a match on their own.
+_FUNCTION_CHARS = frozenset("的了是在有和与及或等也都就被把对从为以之其这那个一不")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 # (type, pattern) in order: the first pattern found in the question decides its type.
 QTYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -29,25 +32,37 @@ QTYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:什么|哪份|哪部|哪本|哪篇|哪首|哪个)(?:文件|书|作品|小说|电影|著作|报告|通知|方案|规划|要点|歌曲|专辑|节目|电视剧)"
         ),
     ),
-    ("reason", re.compile(r"为什么|为何|为啥|什么原因|何故|原因是什么|原因何在|怎么会|缘何")),
+    (
+        "reason",
+        re.compile(
+            r"(?<![称名誉聘编选列视作译算现之])为什么|为何|为啥|什么原因|何故|原因是什么|原因何在|怎么会|缘何"
+        ),
+    ),
     (
         "date",
         re.compile(
             r"什么时候|什么时间|何时|哪天|哪一天|哪年|哪一年|几月|几号|几日|哪个月|哪月|日期|时间是"
         ),
     ),
-    ("person", re.compile(r"谁|哪位|哪些人|什么人|何人|哪个人|哪名|哪些领导|哪位领导|姓名|名字")),
+    ("person", re.compile(r"谁|哪位|哪些人|什么人|何人|哪个人|哪名|哪些领导|哪位领导|姓名")),
     (
         "number",
         re.compile(
             r"多少|几[个名家位次项人年天岁倍条件场所]?|多大|多高|多长|多重|多远|多久|多深|多宽"
         ),
     ),
-    ("place", re.compile(r"哪里|哪儿|何处|何地|什么地方|哪个地方|在哪|去哪|到哪|哪个站|哪座")),
+    (
+        "place",
+        re.compile(
+            r"哪里|哪儿|何处|何地|在哪|去哪|到哪|哪座|(?:什么|哪[个些一]?)"
+            r"(?:地方|地区|国家|城市|省份?|县|镇|乡|村|社区|街道|站)"
+        ),
+    ),
     (
         "org",
         re.compile(
-            r"哪个单位|哪些单位|哪个部门|哪些部门|哪家|什么单位|什么部门|什么机构|哪个机构|什么公司|哪个公司|哪些企业"
+            r"哪家|(?:什么|哪[个些一所]?)"
+            r"(?:单位|部门|机构|公司|企业|学校|大学|医院|组织|银行|团体|协会|俱乐部|球队)"
         ),
     ),
 )
@@ -60,6 +75,7 @@ class Question:
     text: str
     terms: tuple[str, ...]
     qtype: str
+    chars: frozenset[str] = frozenset()
 
 
 def question_type(text: str) -> str:
@@ -74,4 +90,11 @@ def question_type(text: str) -> str:
 def analyse(text: str, tokenizer: Tokenizer) -> Question:
     """Tokenise the question as passages are, drop the asking words, detect the answer type."""
     terms = tuple(t for t in tokenizer.tokens(text) if t not in QUESTION_WORDS)
-    return Question(text=text, terms=terms, qtype=question_type(text))
+    return Question(text, terms, question_type(text), question_chars(text, tokenizer))
+
+
+def question_chars(text: str, tokenizer: Tokenizer) -> frozenset[str]:
+    """The Chinese characters of the question's content words: a passage that says 体 for the
+    question's 身体, or 别称 for its 别名, still shares them."""
+    words = (w for w in tokenizer.words(normalize(text)) if w not in QUESTION_WORDS)
+    return frozenset(c for w in words for c in w if _HAN.match(c)) - _FUNCTION_CHARS

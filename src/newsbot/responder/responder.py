@@ -9,13 +9,14 @@ from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
 from newsbot.responder.extract import Extract, extract
 from newsbot.responder.question import Question, analyse
+from newsbot.text.normalize import normalize
 
 CANDIDATES = 20
 EXTRACT_FROM = 3
 HINT_TITLES = 3
 # Words of the article's title weigh less when choosing the answer window: the whole article is
 # about them, so the sentence that answers often does not repeat them (「牠们」 for 「尤金袋鼠」).
-TITLE_WEIGHT = 0.3
+TITLE_WEIGHT = 0.1
 # Only the start of a longer message is read as the question (a question is a sentence or two).
 MAX_QUESTION_CHARS = 500
 
@@ -105,10 +106,12 @@ class Responder:
                 continue
             title = self.index.title_tokens(self.index.articles[r.hit.passage.article_id])
             local = {t: w * (TITLE_WEIGHT if t in title else 1.0) for t, w in weights.items()}
+            title_chars = set(normalize(self.index.articles[r.hit.passage.article_id].title))
+            chars = {c: TITLE_WEIGHT if c in title_chars else 1.0 for c in q.chars}
             clauses = [
                 c for i in self.index.neighbourhood(r.hit.index) for c in self.index.clauses(i)
             ]
-            ex = extract(clauses, local, q.qtype, q.text, self.index.tokenizer, max_chars)
+            ex = extract(clauses, local, chars, q.qtype, q.text, self.index.tokenizer, max_chars)
             value = ex.score + r.score
             if best is None or value > best[0]:
                 best = (value, ex, r)
