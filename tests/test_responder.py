@@ -6,6 +6,7 @@ from newsbot.corpus.article import Article
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Responder, analyse
 from newsbot.responder.extract import ELLIPSIS, has_answer_type
+from newsbot.responder.question import known_pieces
 
 from .conftest import DATA
 
@@ -198,3 +199,25 @@ def test_the_best_sentence_wins_over_words_spread_across_sentences(tokenizer):
     responder = _responder_over(tokenizer, Article(id="pm", title="加拿大总理", body=body))
     answer = responder.ask("名义上加拿大总理一职由谁委任？", max_chars=80)
     assert "由加拿大总督委任" in answer.answer, answer.answer
+
+
+def test_asking_words_leave_no_fragments_behind(tokenizer):
+    terms = analyse("炮身的容量有多大？", tokenizer).terms
+    assert "容量" in terms and not {"多", "大", "多大"} & set(terms)
+
+
+def test_an_unseen_question_word_falls_back_to_the_known_words_inside_it():
+    known = {"杨昊", "效力", "现"}.__contains__
+    assert known_pieces("杨昊现", known) == ("杨昊", "现")
+    assert known_pieces("效力", known) == ("效力",)
+    assert known_pieces("甲乙丙", known) == ("甲乙丙",)  # nothing known inside: kept, unseen
+
+
+def test_a_name_glued_to_the_next_character_still_finds_its_article(tokenizer):
+    responder = _responder_over(
+        tokenizer,
+        Article(id="yh", title="杨昊", body="杨昊是中国足球运动员。现效力于中乙球队陕西长安竞技。"),
+        Article(id="other", title="渠成", body="渠成是中国足球运动员，现效力四川安纳普尔那。"),
+    )
+    answer = responder.ask("杨昊现效力于哪里？")
+    assert answer.sources[0].id == "yh" and "陕西长安竞技" in answer.answer, answer

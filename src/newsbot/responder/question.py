@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsbot.text.normalize import normalize
@@ -13,6 +14,7 @@ _QUESTION_WORDS = """
 谁 什么 什么样 啥 哪 哪些 哪个 哪位 哪里 哪儿 哪家 哪天 哪年 哪一年 哪一天 哪名 何 何时 何地
 何处 何人 多少 几 几个 几名 几家 几位 几次 几年 几月 几号 几日 多久 多长 多大 多高 多远 吗 呢
 吧 啊 么 怎么 怎么样 怎样 如何 为什么 为何 是否 有没有 是不是 请问 一下 告诉 知道 时候 想 问 请
+多重 多深 多宽 的话
 """
 # Words placing a question in time relative to now (「近期」, 「今年」): the news says 「5月15日」,
 # so searching for them would only lower the question's coverage; the sources show the dates.
@@ -88,13 +90,35 @@ def question_type(text: str) -> str:
 
 
 def analyse(text: str, tokenizer: Tokenizer) -> Question:
-    """Tokenise the question as passages are, drop the asking words, detect the answer type."""
-    terms = tuple(t for t in tokenizer.tokens(text) if t not in QUESTION_WORDS)
-    return Question(text, terms, question_type(text), question_chars(text, tokenizer))
+    """Tokenise the question as passages are, without its asking words (dropped as whole words,
+    so that 「多大」 leaves no 「多」 and 「大」 behind), and detect the answer type."""
+    words = _without_question_words(tokenizer.words(normalize(text)))
+    terms = tuple(t for t in tokenizer.tokens("".join(words)) if t not in QUESTION_WORDS)
+    chars = frozenset(c for w in words for c in w if _HAN.match(c)) - _FUNCTION_CHARS
+    return Question(text, terms, question_type(text), chars)
 
 
-def question_chars(text: str, tokenizer: Tokenizer) -> frozenset[str]:
-    """The Chinese characters of the question's content words: a passage that says 体 for the
-    question's 身体, or 别称 for its 别名, still shares them."""
-    words = (w for w in tokenizer.words(normalize(text)) if w not in QUESTION_WORDS)
-    return frozenset(c for w in words for c in w if _HAN.match(c)) - _FUNCTION_CHARS
+def _without_question_words(words: list[str]) -> list[str]:
+    """``words`` with each asking word, also one cut in pieces (多/大 for 多大), replaced by a
+    comma so that its neighbours are not read as one word."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        size = next((n for n in (3, 2, 1) if "".join(words[i : i + n]) in QUESTION_WORDS), 0)
+        out.append("，" if size else words[i])
+        i += size or 1
+    return out
+
+
+def known_pieces(term: str, known: Callable[[str], bool]) -> tuple[str, ...]:
+    """``term`` if ``known``, else the known words it splits into at one point (「杨昊现」 →
+    「杨昊」, a name the tokenizer glued to the next character); nothing if no split has a known
+    word of two characters or more."""
+    if known(term) or len(term) < 2:
+        return (term,)
+    best: tuple[str, ...] = ()
+    for cut in range(1, len(term)):
+        pieces = tuple(p for p in (term[:cut], term[cut:]) if known(p))
+        if max(map(len, pieces), default=0) >= 2 and sum(map(len, pieces)) > sum(map(len, best)):
+            best = pieces
+    return best or (term,)

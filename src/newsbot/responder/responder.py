@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
 from newsbot.responder.extract import Extract, extract
-from newsbot.responder.question import Question, analyse
+from newsbot.responder.question import Question, analyse, known_pieces
 from newsbot.text.normalize import normalize
 
 CANDIDATES = 20
@@ -82,6 +82,9 @@ class Responder:
     def _prepare(self, question: str) -> tuple[Question, dict[str, float]]:
         """The analysed question and the smoothed idf weight of each distinct term."""
         q = analyse(question, self.index.tokenizer)
+        known = self.index.bm25.doc_freq
+        terms = tuple(p for t in q.terms for p in known_pieces(t, lambda w: known(w) > 0))
+        q = replace(q, terms=terms)
         return q, {t: self.index.idf(t) for t in dict.fromkeys(q.terms)}
 
     def _rank(self, q: Question, weights: dict[str, float]) -> list[_Ranked]:
