@@ -221,3 +221,14 @@ def test_a_name_glued_to_the_next_character_still_finds_its_article(tokenizer):
     )
     answer = responder.ask("杨昊现效力于哪里？")
     assert answer.sources[0].id == "yh" and "陕西长安竞技" in answer.answer, answer
+
+
+def test_a_why_question_quotes_the_cause_told_before_the_consequence(tokenizer):
+    body = (
+        "吉斯伯恩位于北岛东岸。吉斯伯恩有长时间的日照，肥沃的土壤和河川带来丰富的水源。"
+        "因此，畜牧业发达。其他园艺、农业等种植的农产品，如葡萄经过加工酿制成酒，远销海外各地。"
+        "吉斯伯恩也是最接近国际换日线的城市。"
+    )
+    responder = _responder_over(tokenizer, Article(id="g", title="吉斯伯恩", body=body))
+    answer = responder.ask("为什么吉斯伯恩的畜牧业发达？", max_chars=60)
+    assert "日照" in answer.answer and "畜牧业发达" in answer.answer, answer.answer

@@ -170,7 +170,9 @@ def extract(
         starts = texts[i].startswith(core) and _starts_sentence(texts, i)
     else:
         i, j = _complete_sentence(texts, i, j, budget)
-        i, j = _add_sentences(texts, i, j, budget, fit.typed)
+        # A why-question's sentence that gives no cause (「因此，畜牧业发达。」) follows it.
+        before_first = qtype == "reason" and not any(fit.typed[lo:hi])
+        i, j = _add_sentences(texts, i, j, budget, fit.typed, before_first)
         core, starts = "".join(texts[i : j + 1]), _starts_sentence(texts, i)
     core = core.strip()
     text = ("" if starts else ELLIPSIS) + core + ("" if core.endswith(SENTENCE_END) else ELLIPSIS)
@@ -231,18 +233,19 @@ def _holds(typed: list[bool], span: tuple[int, int] | None) -> bool:
 
 
 def _add_sentences(
-    texts: list[str], i: int, j: int, budget: int, typed: list[bool]
+    texts: list[str], i: int, j: int, budget: int, typed: list[bool], before_first: bool
 ) -> tuple[int, int]:
     """Add whole sentences around clauses ``i..j`` while they fit in ``budget``: the one after
-    first, unless only the one before holds the expected answer (「…社区书记说：」 before a
-    quote). Context reads better as whole sentences than as a dangling clause."""
+    first unless ``before_first``, or unless only the one before holds the expected answer
+    (「…社区书记说：」 before a quote). Context reads better as whole sentences than as a
+    dangling clause."""
     size = sum(len(c) for c in texts[i : j + 1])
     while True:
         after = (j + 1, _sentence_after(texts, j) + 1) if j + 1 < len(texts) else None
         before = (_sentence_before(texts, i), i) if i > 0 else None
-        sides = [after, before]
+        sides = [before, after] if before_first else [after, before]
         if _holds(typed, before) and not any(typed[i : j + 1]) and not _holds(typed, after):
-            sides.reverse()
+            sides = [before, after]
         for side in sides:
             if side is None:
                 continue
