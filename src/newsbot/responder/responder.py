@@ -12,7 +12,8 @@ from newsbot.responder.question import Question, analyse, known_pieces
 from newsbot.text.normalize import normalize
 
 CANDIDATES = 20
-EXTRACT_FROM = 3
+# Passages either side of the best one that the answer may be cut from (measured in QUALITY.md).
+CONTEXT_PASSAGES = 2
 HINT_TITLES = 3
 # Words of the article's title weigh less when choosing the answer window: the whole article is
 # about them, so the sentence that answers often does not repeat them (「牠们」 for 「尤金袋鼠」).
@@ -60,8 +61,9 @@ class Responder:
             return self._not_found(
                 q, question, "抱歉，新闻库里没有找到相关内容。可以换个说法，或看看最近的新闻："
             )
-        best, chosen = self._extract(q, weights, ranked, max_chars or self.max_chars)
-        sources = self._sources(ranked, chosen)
+        chosen = ranked[0]
+        best = self._extract(q, weights, chosen, max_chars or self.max_chars)
+        sources = self._sources(ranked)
         return Answer(
             question=question,
             found=True,
@@ -100,32 +102,24 @@ class Responder:
         return sorted(ranked, key=lambda r: -r.score)
 
     def _extract(
-        self, q: Question, weights: dict[str, float], ranked: list[_Ranked], max_chars: int
-    ) -> tuple[Extract, _Ranked]:
-        """The best answer window among the leading passages that are confident enough."""
-        best: tuple[float, Extract, _Ranked] | None = None
-        for r in ranked[:EXTRACT_FROM]:
-            if r.coverage < self.min_confidence:
-                continue
-            title = self.index.title_tokens(self.index.articles[r.hit.passage.article_id])
-            local = {t: w * (TITLE_WEIGHT if t in title else 1.0) for t, w in weights.items()}
-            title_chars = set(normalize(self.index.articles[r.hit.passage.article_id].title))
-            chars = {c: TITLE_WEIGHT if c in title_chars else 1.0 for c in q.chars}
-            clauses = [
-                c for i in self.index.neighbourhood(r.hit.index) for c in self.index.clauses(i)
-            ]
-            ex = extract(clauses, local, chars, q.qtype, q.text, self.index.tokenizer, max_chars)
-            value = ex.score + r.score
-            if best is None or value > best[0]:
-                best = (value, ex, r)
-        assert best is not None  # ranked[0] passed the confidence check
-        return best[1], best[2]
+        self, q: Question, weights: dict[str, float], best: _Ranked, max_chars: int
+    ) -> Extract:
+        """The answer cut from the best passage and the passages around it in its article (the
+        sentence that answers is often a passage away from the one that matches most)."""
+        article = self.index.articles[best.hit.passage.article_id]
+        title = self.index.title_tokens(article)
+        local = {t: w * (TITLE_WEIGHT if t in title else 1.0) for t, w in weights.items()}
+        title_chars = set(normalize(article.title))
+        chars = {c: TITLE_WEIGHT if c in title_chars else 1.0 for c in q.chars}
+        around = self.index.neighbourhood(best.hit.index, CONTEXT_PASSAGES)
+        clauses = [c for i in around for c in self.index.clauses(i)]
+        return extract(clauses, local, chars, q.qtype, q.text, self.index.tokenizer, max_chars)
 
-    def _sources(self, ranked: list[_Ranked], chosen: _Ranked) -> tuple[Source, ...]:
+    def _sources(self, ranked: list[_Ranked]) -> tuple[Source, ...]:
         """Distinct articles, the answer's first, then others that are relevant enough."""
         sources: list[Source] = []
         seen: set[str] = set()
-        for r in [chosen, *ranked]:
+        for r in ranked:
             article_id = r.hit.passage.article_id
             if article_id in seen or r.coverage < self.min_confidence:
                 continue
