@@ -105,3 +105,30 @@ def test_leftovers_of_an_interrupted_write_are_reported_and_removed(tmp_path, ca
     os.utime(leftover, (old, old))
     Corpus(root)
     assert not leftover.exists()
+
+
+def test_cached_articles_read_their_body_from_the_file_only_when_asked(tmp_path, monkeypatch):
+    root, cache = tmp_path / "c", tmp_path / "cache.json"
+    original = Article(id="a", title="甲", body="第一篇的正文。\n\n第二段。", date="2020-05-01")
+    Corpus(root, cache).add([original])
+    Corpus(root, cache)  # writes the cache
+    assert "第一篇的正文" not in cache.read_text("utf-8")  # bodies stay in the article files
+    parsed = []
+    real = store_module.parse_markdown
+    monkeypatch.setattr(store_module, "parse_markdown", lambda t, w: parsed.append(w) or real(t, w))
+    cached = Corpus(root, cache).get("a")
+    assert parsed == [] and cached.digest == original.digest
+    assert cached.fingerprint == original.fingerprint
+    assert cached.body == original.body and len(parsed) == 1
+    assert cached == original and original == cached and hash(cached) == hash(original)
+    assert cached.paragraphs == ["第一篇的正文。", "第二段。"]
+
+
+def test_a_cached_article_whose_file_vanished_says_so(tmp_path):
+    root, cache = tmp_path / "c", tmp_path / "cache.json"
+    Corpus(root, cache).add([Article(id="a", title="甲", body="第一篇。")])
+    Corpus(root, cache)
+    cached = Corpus(root, cache).get("a")
+    (root / "a.md").unlink()
+    with pytest.raises(CorpusError, match="无法读取"):
+        _ = cached.body

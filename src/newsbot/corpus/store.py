@@ -73,24 +73,58 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _from_cache(entry: object, stamp: list[int]) -> Article | None:
+# Bump when the cache entries change shape; an older cache is ignored (the files are parsed).
+CACHE_FORMAT = 2
+
+
+class _StoredArticle(Article):
+    """An unchanged article known from the corpus cache: its body stays in its file until asked
+    for (the index holds its passages already), which keeps start-up fast and memory small."""
+
+    def __init__(self, path: str, fields: dict[str, object], digest: str, fingerprint: str) -> None:
+        self.__dict__.update(fields, digest=digest, fingerprint=fingerprint, _path=path)
+
+    @property
+    def body(self) -> str:  # type: ignore[override]
+        """The body, read from the article's file the first time."""
+        body = self.__dict__.get("_body")
+        if body is None:
+            path = Path(self.__dict__["_path"])
+            try:
+                body = parse_markdown(path.read_text(encoding="utf-8-sig"), str(path)).body
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CorpusError(f"文章 {self.id} 的文件无法读取：{exc}") from None
+            self.__dict__["_body"] = body
+        return body
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Article):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
+
+    __hash__ = Article.__hash__
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Article))
+_CACHED_FIELDS = tuple(f for f in _FIELDS if f != "body")
+
+
+def _from_cache(entry: object, stamp: list[int], path: str) -> Article | None:
     """The cached article when the file is unchanged, else None (so it is parsed again)."""
-    if not isinstance(entry, list) or len(entry) != 5 or entry[:3] != stamp:
+    if not isinstance(entry, list) or len(entry) != 6 or entry[:3] != stamp:
         return None
-    fields, digest = entry[3], entry[4]
+    fields, digest, fingerprint = entry[3:]
     try:
-        article = Article(
-            **{**fields, "authors": tuple(fields["authors"]), "tags": tuple(fields["tags"])}
-        )
+        values = {name: fields[name] for name in _CACHED_FIELDS}
+        values["authors"], values["tags"] = tuple(values["authors"]), tuple(values["tags"])
     except (TypeError, KeyError):
         return None
-    article.__dict__["digest"] = str(digest)  # the cached_property, known already
-    return article
+    return _StoredArticle(path, values, str(digest), str(fingerprint))
 
 
 def _entry(article: Article, stamp: list[int]) -> list[object]:
-    fields = {f.name: getattr(article, f.name) for f in dataclasses.fields(Article)}
-    return [*stamp, fields, article.digest]
+    fields = {name: getattr(article, name) for name in _CACHED_FIELDS}
+    return [*stamp, fields, article.digest, article.fingerprint]
 
 
 class Corpus:
@@ -113,11 +147,12 @@ class Corpus:
         articles: dict[str, Article] = {}
         problems: list[str] = []
         known = self._read_cache()
+        root = str(self.root)
         seen: dict[str, list] = {}
         parsed = 0
         for name, stamp in self._listing():
             entry = known.get(name)
-            article = _from_cache(entry, stamp)
+            article = _from_cache(entry, stamp, os.path.join(root, name))
             cached = article is not None
             if article is None:
                 path = self.root / name
@@ -178,6 +213,8 @@ class Corpus:
             return {}
         if not isinstance(data, dict) or data.get("root") != str(self.root.resolve()):
             return {}
+        if data.get("format") != CACHE_FORMAT:
+            return {}
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
@@ -187,7 +224,11 @@ class Corpus:
         with self._lock:
             if self.cache is None or not self._cache_dirty:
                 return
-            data = {"root": str(self.root.resolve()), "files": dict(self._entries)}
+            data = {
+                "format": CACHE_FORMAT,
+                "root": str(self.root.resolve()),
+                "files": dict(self._entries),
+            }
             self._cache_dirty = False
         try:
             atomic_write(self.cache, json.dumps(data, ensure_ascii=False), mode=0o600)

@@ -8,16 +8,18 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jieba
 import yaml
 
 from newsbot.errors import ConfigError
 from newsbot.text.normalize import normalize
 
-jieba.setLogLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import jieba
+
 TAG_CACHE = 8192
 KEPT_CACHE = 1_000_000
 # Bump when a change here changes the tokens, so that saved indexes are rebuilt.
@@ -155,7 +157,7 @@ class Tokenizer:
         digest = hashlib.sha256(self._userdict)
         digest.update("\n".join(sorted(self.stopwords)).encode())
         digest.update(repr(sorted(self.synonyms.items())).encode())
-        digest.update(f"{jieba.__version__}/{TOKENS_VERSION}/{self.fast}".encode())
+        digest.update(f"{version('jieba')}/{TOKENS_VERSION}/{self.fast}".encode())
         self.signature = digest.hexdigest()[:16]
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:
@@ -164,10 +166,14 @@ class Tokenizer:
 
     @property
     def _jieba(self) -> jieba.Tokenizer:
-        """jieba's own instance, loaded on first use (its dictionary takes a second to load)."""
+        """jieba's own instance, loaded on first use (importing jieba and its dictionary takes a
+        second; most text goes to jieba-rs)."""
         if self._jieba_instance is None:
             with self._init_lock:
                 if self._jieba_instance is None:
+                    import jieba
+
+                    jieba.setLogLevel(logging.WARNING)
                     tokenizer = jieba.Tokenizer()
                     tokenizer.initialize()
                     if self._userdict:
