@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import rank_bm25
 
-from newsbot.index.bm25 import BM25Okapi
+from newsbot.index.bm25 import BM25Okapi, Vocabulary
 
 VOCAB = [f"w{i}" for i in range(300)]
 
@@ -109,3 +109,16 @@ def test_empty_index_scores_nothing():
     empty = BM25Okapi.from_tokens([])
     assert empty.scores(["a"]).tolist() == []
     assert [x.tolist() for x in empty.score(["a"])] == [[], []]
+
+
+def test_a_loaded_vocabulary_finds_terms_by_their_saved_order_then_grows():
+    built = Vocabulary(["乙", "甲", "丙", "a", "甲乙"])
+    sorted_terms, order = built.sorted()
+    assert sorted_terms == sorted(built.terms)
+    loaded = Vocabulary(sorted_terms=sorted_terms, order=order)
+    assert len(loaded) == 5
+    for term in [*built.terms, "丁", "", "甲乙丙"]:
+        assert loaded.get(term) == built.get(term)
+    assert loaded.add("丁") == 5 and loaded.get("丁") == 5 and loaded.get("甲") == 1
+    assert loaded.terms == ["乙", "甲", "丙", "a", "甲乙", "丁"] and len(loaded) == 6
+    assert loaded.sorted()[0] == sorted(loaded.terms)

@@ -67,7 +67,7 @@ class Engine:
 
     def _open_index(self) -> SearchIndex:
         """The saved index brought up to date, or a fresh build when there is none to trust."""
-        articles = self.corpus.articles
+        articles = self.corpus.unordered()
         try:
             index, changed = persist.load(
                 self._cache, articles, self.tokenizer, self.params, bulk.tokenise

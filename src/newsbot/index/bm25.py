@@ -9,6 +9,8 @@ so the scores after any sequence of changes equal those of a fresh build (to flo
 from __future__ import annotations
 
 import math
+import threading
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -101,18 +103,64 @@ class _Ids(dict[str, int]):
 
 class Vocabulary:
     """Terms and their ids; only ever grows, so snapshots can share it (an id a snapshot has not
-    counted has a document frequency of 0 there)."""
+    counted has a document frequency of 0 there). A vocabulary loaded from disk comes in term
+    order and looks terms up by bisection; its id-ordered list and dictionary are built only
+    when a term is added, as hashing a million terms would be most of a restart."""
 
-    def __init__(self, terms: Iterable[str] = ()) -> None:
-        self.terms: list[str] = list(terms)
-        self.ids = _Ids(self.terms)
+    def __init__(
+        self,
+        terms: Iterable[str] = (),
+        sorted_terms: list[str] | None = None,
+        order: np.ndarray | None = None,
+    ) -> None:
+        self._terms: list[str] | None = None
+        self._ids: _Ids | None = None
+        self._sorted: tuple[list[str], np.ndarray] | None = None
+        if sorted_terms is None or order is None:
+            self._terms = list(terms)
+            self._ids = _Ids(self._terms)
+        else:
+            self._sorted = (sorted_terms, order)
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self.terms)
+        return len(self._terms) if self._terms is not None else len(self._sorted[0])  # type: ignore[index]
+
+    @property
+    def terms(self) -> list[str]:
+        """The terms in id order."""
+        return self.ids.terms
+
+    @property
+    def ids(self) -> _Ids:
+        """term → id, adding a missing term (built on first use when loaded from disk)."""
+        if self._ids is None:
+            with self._lock:
+                if self._ids is None:
+                    sorted_terms, order = self._sorted  # type: ignore[misc]
+                    terms = [""] * len(sorted_terms)
+                    for term, term_id in zip(sorted_terms, order.tolist(), strict=True):
+                        terms[term_id] = term
+                    self._ids = _Ids(terms)
+                    self._terms = terms
+        return self._ids
+
+    def sorted(self) -> tuple[list[str], np.ndarray]:
+        """The terms in sort order and their ids (how a vocabulary is saved)."""
+        if self._ids is None:
+            return self._sorted  # type: ignore[return-value]
+        terms = list(self._ids.terms)
+        order = sorted(range(len(terms)), key=terms.__getitem__)
+        return [terms[i] for i in order], np.array(order, np.int32)
 
     def get(self, term: str) -> int | None:
         """The id of ``term``, or None when no document ever held it."""
-        return self.ids.get(term)
+        ids = self._ids
+        if ids is not None:
+            return ids.get(term)
+        terms, order = self._sorted  # type: ignore[misc]
+        at = bisect_left(terms, term)
+        return int(order[at]) if at < len(terms) and terms[at] == term else None
 
     def add(self, term: str) -> int:
         """The id of ``term``, new if needed."""

@@ -34,7 +34,7 @@ from newsbot.index.search import (
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
-FORMAT = 4
+FORMAT = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 SEGMENT_ARRAYS = tuple(
@@ -77,8 +77,9 @@ def save(index: SearchIndex, folder: Path) -> Path:
     for name, array in files.items():
         np.save(snap / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
     (snap / "passages.bin").write_bytes(b"".join(texts))
-    terms = list(bm25.vocab.terms)
-    (snap / "vocab.json").write_text(json.dumps(terms, ensure_ascii=False), "utf-8")
+    sorted_terms, order = bm25.vocab.sorted()
+    (snap / "vocab.json").write_text(json.dumps(sorted_terms, ensure_ascii=False), "utf-8")
+    np.save(snap / "vocab_order.npy", order, allow_pickle=False)
     (snap / "names.json").write_text(json.dumps(names, ensure_ascii=False), "utf-8")
     manifest = {
         **_expected(index.tokenizer, index.params),
@@ -154,7 +155,13 @@ def load(
             n_alive=int(manifest["n_alive"]),
             total_len=float(manifest["total_len"]),
         )
-        vocab = Vocabulary(json.loads((snap / "vocab.json").read_text(encoding="utf-8")))
+        terms = json.loads((snap / "vocab.json").read_text(encoding="utf-8"))
+        order = _array(snap, "vocab_order")
+        if len(order) != len(terms) or (
+            len(order) and not 0 <= order.min() <= order.max() < len(order)
+        ):
+            raise CacheError("vocabulary order does not match its terms")
+        vocab = Vocabulary(sorted_terms=terms, order=order)
         names = json.loads((snap / "names.json").read_text(encoding="utf-8"))
         text = snap / "passages.bin"
         blob = np.memmap(text, mode="r").view(np.ndarray) if _size(text) else b""
