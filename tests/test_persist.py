@@ -162,3 +162,17 @@ def test_a_running_engine_saves_its_index_soon_after_a_change(config, tokenizer,
             return
         time.sleep(0.05)
     raise AssertionError("the change was not saved")
+
+
+def test_stored_articles_keep_their_bodies_on_disk_not_in_memory(empty_config, tokenizer):
+    engine = Engine(empty_config, tokenizer)
+    article = Article(id="n1", title="管城区举办非遗文化节", body="6月1日，展出120件非遗作品。")
+    engine.add([article])
+    for kept in (engine.corpus.get("n1"), engine.index.articles["n1"]):
+        assert "body" not in vars(kept)  # read from its file when asked, not held
+        assert kept == article and kept.body == article.body
+    assert "120件" in engine.ask("非遗文化节展出了多少件作品？").answer
+    engine.save()
+    restarted = Engine(empty_config, tokenizer)
+    assert "body" not in vars(restarted.index.articles["n1"])
+    assert restarted.index.articles["n1"] == article

@@ -86,3 +86,13 @@ def test_tokens_of_many_texts_equal_one_by_one(tokenizer):
 @given(st.lists(st.text(max_size=40), max_size=6))
 def test_tokens_each_equals_tokens_on_any_text(tokenizer, texts):
     assert tokenizer.tokens_each(texts) == [tokenizer.tokens(t) for t in texts]
+
+
+def test_part_of_speech_tags_come_without_loading_jieba_itself(base_config):
+    from newsbot.engine import tokenizer_for
+
+    fresh = tokenizer_for(base_config)
+    assert fresh.fast  # rjieba is a dependency
+    assert ("张艳敏", "nr") in fresh.tagged("区长张艳敏到烟厂督导")
+    assert ("管城回族区", "ns") in fresh.tagged("管城回族区召开会议")  # the user dictionary's tag
+    assert fresh._jieba_instance is None  # a 1-2 s load that a first who-question skips

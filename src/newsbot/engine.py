@@ -140,7 +140,7 @@ class Engine:
                     unwritten = [a.id for a in fresh if a.id not in self.corpus]
                     self._swap(index.updated(removed=unwritten))
                     raise
-            self._swap(index)
+            self._swap(index.relinked(added))
         return AddResult(tuple(added), duplicates)
 
     def import_data(

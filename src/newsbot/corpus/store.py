@@ -300,10 +300,10 @@ class Corpus:
         added, failure = self._write_all(articles)
         with self._lock:
             prints = self._fingerprints()
+            added = [self._remember(article) for article in added]
             for article in added:
                 self._articles[article.id] = article
                 prints[article.fingerprint] = article.id
-                self._remember(article)
         for article in added[:LOGGED]:
             log.info("stored article %s (%s)", article.id, article.title)
         if len(added) > LOGGED:
@@ -332,14 +332,18 @@ class Corpus:
             raise failure
         return written, failure  # type: ignore[return-value]
 
-    def _remember(self, article: Article) -> None:
-        """Note a file just written in the cache."""
+    def _remember(self, article: Article) -> Article:
+        """Note a file just written in the cache; the article as kept from now on, its body left
+        in the file (a large import would otherwise hold every body in memory)."""
+        path = self.root / article.filename
         try:
-            st = (self.root / article.filename).stat()
+            st = path.stat()
         except OSError:
-            return
-        self._entries[article.filename] = _entry(article, [st.st_size, st.st_mtime_ns, st.st_ino])
+            return article
+        entry = _entry(article, [st.st_size, st.st_mtime_ns, st.st_ino])
+        self._entries[article.filename] = entry
         self._cache_dirty = True
+        return _from_cache(entry, entry[:3], str(path)) or article
 
     def delete(self, article_id: str) -> Article:
         """Remove an article from disk and from the corpus."""

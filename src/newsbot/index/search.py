@@ -190,6 +190,15 @@ class SearchIndex:
             new._compact()
         return new
 
+    def relinked(self, articles: Iterable[Article]) -> SearchIndex:
+        """The same snapshot holding these objects for articles it has (the same content, kept
+        without its body once stored)."""
+        new = self._derive()
+        for article in articles:
+            if article.id in new.articles:
+                new.articles[article.id] = article
+        return new
+
     def synced(
         self, articles: Iterable[Article], tokenise: Tokenise = tokenise_serially
     ) -> SearchIndex:
