@@ -15,6 +15,7 @@ from newsbot.config import Config
 from newsbot.corpus.article import Article
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, PassageList, split_passages
+from newsbot.text.normalize import normalize_each
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Tokenizer
 
@@ -46,10 +47,11 @@ class IndexParams:
 
 @dataclass(frozen=True)
 class Clause:
-    """A clause of a passage and its tokens, the unit answers are cut from."""
+    """A clause of a passage, normalised and as tokens: the unit answers are cut from."""
 
     text: str
     tokens: frozenset[str]
+    norm: str
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,11 @@ class SearchIndex:
 
     def _split_clauses(self, text: str) -> tuple[Clause, ...]:
         clauses = split_clauses(text)
-        tokens = self.tokenizer.tokens_each(clauses)
-        return tuple(Clause(c, frozenset(t)) for c, t in zip(clauses, tokens, strict=True))
+        norms = normalize_each(clauses)
+        return tuple(
+            Clause(c, frozenset(self.tokenizer.normalized_tokens(n)), n)
+            for c, n in zip(clauses, norms, strict=True)
+        )
 
     def search(self, query: Sequence[str], k: int = 10) -> list[Hit]:
         """The ``k`` best passages sharing a term with ``query``, best first."""

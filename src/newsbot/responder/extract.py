@@ -56,7 +56,8 @@ class Extract:
 
 
 def has_answer_type(clause: str, qtype: str, question: str, tokenizer: Tokenizer) -> bool:
-    """Whether ``clause`` holds something of the expected type that the question does not name."""
+    """Whether ``clause`` (normalised) holds something of the expected type that the question
+    does not name."""
     if qtype == "date":
         pattern = (
             _DAY
@@ -65,20 +66,20 @@ def has_answer_type(clause: str, qtype: str, question: str, tokenizer: Tokenizer
             if _ASKS_YEAR.search(question)
             else _DATE
         )
-        found = pattern.findall(normalize(clause))
+        found = pattern.findall(clause)
     elif qtype == "reason":
-        found = _REASON.findall(normalize(clause))
+        found = _REASON.findall(clause)
     elif qtype == "work":
-        found = _WORK.findall(normalize(clause))
+        found = _WORK.findall(clause)
     elif qtype == "number":
-        found = _numbers(normalize(clause), question)
+        found = _numbers(clause, question)
     elif qtype in _TAGS:
         tags = _TAGS[qtype]
         found = [w for w, flag in tokenizer.tagged(clause) if flag.startswith(tags) and len(w) > 1]
         if qtype == "place":
-            found += _PLACE.findall(normalize(clause))
+            found += _PLACE.findall(clause)
         elif qtype == "org":
-            found += _ORG.findall(normalize(clause))
+            found += _ORG.findall(clause)
     else:
         return False
     return any(item not in question for item in found)
@@ -154,8 +155,8 @@ def extract(
         terms,
         chars,
         [frozenset(terms.keys() & c.tokens) for c in clauses],
-        [frozenset(chars.keys() & set(normalize(c.text))) for c in clauses],
-        [has_answer_type(c.text, qtype, norm_question, tokenizer) for c in clauses],
+        [frozenset(chars.keys() & set(c.norm)) for c in clauses],
+        [has_answer_type(c.norm, qtype, norm_question, tokenizer) for c in clauses],
     )
     budget = max_chars - 2 * len(ELLIPSIS)
     score, lo, hi = max(

@@ -46,6 +46,15 @@ def normalize(text: str) -> str:
     return _t2s().convert(text).lower()
 
 
+def normalize_each(texts: list[str]) -> list[str]:
+    """``normalize`` of each line of text, in one call (the same result: normalising never joins
+    or splits lines)."""
+    joined = normalize("\n".join(texts)).split("\n")
+    if len(joined) != len(texts) or any("\n" in t for t in texts):
+        return [normalize(t) for t in texts]
+    return joined
+
+
 def clean_display(text: str) -> str:
     """Remove control and bidi-override characters from text shown to people, keeping its script."""
     return _CONTROL.sub("", text)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from newsbot.errors import ConfigError
-from newsbot.text.normalize import normalize
+from newsbot.text.normalize import normalize, normalize_each
 
 if TYPE_CHECKING:
     import jieba
@@ -249,17 +249,14 @@ class Tokenizer:
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens of ``text`` (words and their sub-words), without punctuation or stop
         words; used for both passages and questions so that they always meet."""
-        return self._tokens_of(normalize(text))
+        return self.normalized_tokens(normalize(text))
 
     def tokens_each(self, texts: Sequence[str]) -> list[list[str]]:
-        """``tokens`` of each text, normalising them together (one call instead of one per text;
-        the same result, as normalisation never joins or splits lines)."""
-        joined = normalize("\n".join(texts)).split("\n")
-        if len(joined) != len(texts) or any("\n" in t for t in texts):
-            return [self.tokens(t) for t in texts]
-        return [self._tokens_of(norm) for norm in joined]
+        """``tokens`` of each text, normalising them together (one call instead of one per text)."""
+        return [self.normalized_tokens(norm) for norm in normalize_each(list(texts))]
 
-    def _tokens_of(self, norm: str) -> list[str]:
+    def normalized_tokens(self, norm: str) -> list[str]:
+        """``tokens`` of text already normalised."""
         if len(self._kept) > KEPT_CACHE:
             self._kept.clear()
         return self._walk(norm, self._kept, str)
