@@ -1,4 +1,5 @@
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -122,3 +123,17 @@ def test_a_loaded_vocabulary_finds_terms_by_their_saved_order_then_grows():
     assert loaded.add("丁") == 5 and loaded.get("丁") == 5 and loaded.get("甲") == 1
     assert loaded.terms == ["乙", "甲", "丙", "a", "甲乙", "丁"] and len(loaded) == 6
     assert loaded.sorted()[0] == sorted(loaded.terms)
+
+
+def test_queries_from_many_threads_score_as_one_at_a_time():
+    ours = BM25Okapi.from_tokens(_corpus(400, 7))
+    queries = _queries(7, 60)
+    expected = [ours.scores(q) for q in queries]
+
+    def run(offset: int) -> bool:
+        order = queries[offset:] + queries[:offset]
+        wanted = expected[offset:] + expected[:offset]
+        return all(np.array_equal(ours.scores(q), e) for q, e in zip(order, wanted, strict=True))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(run, [0, 15, 30, 45] * 3))

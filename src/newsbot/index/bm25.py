@@ -201,6 +201,7 @@ class BM25Okapi:
     ) -> None:
         self.vocab, self.segments, self.stats = vocab, segments, stats
         self.k1, self.b, self.epsilon = k1, b, epsilon
+        self._scratch = threading.local()
 
     @classmethod
     def empty(cls, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> BM25Okapi:
@@ -378,13 +379,26 @@ class BM25Okapi:
         if len(found) == 1:
             term, docs, tfs = found[0]
             return docs, self._weights(term, docs, tfs)
-        total = np.zeros(self.n_docs)
-        touched = np.zeros(self.n_docs, dtype=bool)
-        for term, docs, tfs in found:
-            total[docs] += self._weights(term, docs, tfs)  # in query order, as rank_bm25 adds
-            touched[docs] = True
-        docs = np.flatnonzero(touched).astype(DOC)
-        return docs, total[docs]
+        total, touched = self._buffers()
+        try:
+            for term, docs, tfs in found:
+                total[docs] += self._weights(term, docs, tfs)  # in query order, as rank_bm25 adds
+                touched[docs] = True
+            docs = np.flatnonzero(touched).astype(DOC)
+            values = total[docs]
+            total[docs], touched[docs] = 0.0, False  # clean for this thread's next query
+        except BaseException:
+            del self._scratch.total  # never reuse half-filled buffers
+            raise
+        return docs, values
+
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's score accumulators, all zero: allocating and zeroing a million-entry
+        array for every query costs more than clearing the entries one used."""
+        scratch = self._scratch
+        if not hasattr(scratch, "total"):
+            scratch.total, scratch.touched = np.zeros(self.n_docs), np.zeros(self.n_docs, bool)
+        return scratch.total, scratch.touched
 
     def _weights(self, term: str, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
         tf = tfs.astype(np.float64)
