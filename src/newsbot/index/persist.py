@@ -13,9 +13,11 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,9 @@ SEGMENT_ARRAYS = tuple(
     f.name for f in dataclasses.fields(Segment) if f.name not in ("start", "n_docs")
 )
 STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
+
+
+HASHERS = max(2, os.cpu_count() or 1)
 
 
 class CacheError(Exception):
@@ -114,8 +119,11 @@ def _read_manifest(folder: Path, tokenizer: Tokenizer, params: IndexParams) -> t
     on_disk = {p.name for p in snap.iterdir() if p.name != MANIFEST}
     if set(files) != on_disk:
         raise CacheError("files missing or unexpected")
+    names = sorted(files, key=lambda name: -_size(snap / name))  # the largest first
+    with ThreadPoolExecutor(HASHERS) as pool:  # hashing releases the GIL: all cores help
+        digests = dict(zip(names, pool.map(lambda name: _digest(snap / name), names), strict=True))
     for name, digest in files.items():
-        if _digest(snap / name) != digest:
+        if digests[name] != digest:
             raise CacheError(f"checksum mismatch in {name}")
     return snap, manifest
 
