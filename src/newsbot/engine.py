@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from newsbot.bulkload import paused_gc
 from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
 from newsbot.corpus.importers import ImportReport, check_size, parse_import
@@ -69,9 +70,10 @@ class Engine:
         """The saved index brought up to date, or a fresh build when there is none to trust."""
         articles = self.corpus.unordered()
         try:
-            index, changed = persist.load(
-                self._cache, articles, self.tokenizer, self.params, bulk.tokenise
-            )
+            with paused_gc():
+                index, changed = persist.load(
+                    self._cache, articles, self.tokenizer, self.params, bulk.tokenise
+                )
         except persist.CacheError as exc:
             log.info("building the index (saved one not used: %s)", exc)
             index = SearchIndex(articles, self.tokenizer, self.params, bulk.tokenise)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsbot.bulkload import paused_gc
 from newsbot.corpus.article import Article, parse_markdown, to_markdown, validate_id
 from newsbot.errors import CorpusError
 
@@ -144,6 +145,10 @@ class Corpus:
     def reload(self) -> None:
         """Re-read the folder; files that do not parse are skipped and listed in ``problems``.
         A file whose size, modification time and inode match the cache is not parsed again."""
+        with paused_gc():
+            self._reload()
+
+    def _reload(self) -> None:
         articles: dict[str, Article] = {}
         problems: list[str] = []
         known = self._read_cache()
