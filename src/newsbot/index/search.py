@@ -285,6 +285,10 @@ class SearchIndex:
         start, end = self.spans[self.passages[i].article_id]
         return list(range(max(start, i - radius), min(end, i + radius + 1)))
 
+    def knows(self, term: str) -> bool:
+        """Whether a live passage holds ``term``."""
+        return self.bm25.doc_freq(term) > 0
+
     def idf(self, term: str) -> float:
         """A smoothed idf that stays positive on any corpus size (unlike BM25Okapi's), used to
         weigh how much of a question a passage covers; an unseen term weighs the most."""

@@ -16,7 +16,8 @@ from newsbot.text.tokenizer import Tokenizer
 ELLIPSIS = "…"
 # The weights of a clause's fit: the share of the question's weighted words it holds counts
 # fully; the share of the question's characters (catching 身体/体, 别名/别称) and the expected
-# answer type add to it; a longer window pays for its length. Measured in bench/QUALITY.md.
+# answer type add to it; a window pays for each clause holding none of the question's words.
+# Measured in bench/QUALITY.md.
 CHAR_WEIGHT = 0.5
 TYPE_BONUS = 0.1
 SPAN_PENALTY = 0.05
@@ -193,8 +194,8 @@ def _sentence_spans(texts: list[str]) -> list[tuple[int, int]]:
 def _best_window(
     texts: list[str], fit: _Fit, lo: int, hi: int, budget: int
 ) -> tuple[int, int, frozenset[str]]:
-    """The clauses ``i..j`` of ``lo..hi-1`` within ``budget`` that fit best, a longer window
-    paying for its length (the answer sits close to the question's words)."""
+    """The clauses ``i..j`` of ``lo..hi-1`` within ``budget`` that fit best, a window paying for
+    each clause without a question word (the answer sits close to the question's words)."""
     ends = list(accumulate((len(t) for t in texts[lo:hi]), initial=0))
     best: tuple[float, int, int, frozenset[str]] = (-1.0, lo, lo, frozenset())
     for i in range(lo, hi):

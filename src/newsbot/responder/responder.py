@@ -84,9 +84,7 @@ class Responder:
     def _prepare(self, question: str) -> tuple[Question, dict[str, float]]:
         """The analysed question and the smoothed idf weight of each distinct term."""
         q = analyse(question, self.index.tokenizer)
-        known = self.index.bm25.doc_freq
-        terms = tuple(p for t in q.terms for p in known_pieces(t, lambda w: known(w) > 0))
-        q = replace(q, terms=terms)
+        q = replace(q, terms=tuple(p for t in q.terms for p in known_pieces(t, self.index.knows)))
         return q, {t: self.index.idf(t) for t in dict.fromkeys(q.terms)}
 
     def _rank(self, q: Question, weights: dict[str, float]) -> list[_Ranked]:
