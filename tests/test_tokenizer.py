@@ -96,3 +96,11 @@ def test_part_of_speech_tags_come_without_loading_jieba_itself(base_config):
     assert ("张艳敏", "nr") in fresh.tagged("区长张艳敏到烟厂督导")
     assert ("管城回族区", "ns") in fresh.tagged("管城回族区召开会议")  # the user dictionary's tag
     assert fresh._jieba_instance is None  # a 1-2 s load that a first who-question skips
+
+
+def test_warming_up_loads_every_dictionary_a_question_may_need(base_config):
+    from newsbot.engine import tokenizer_for
+
+    fresh = tokenizer_for(base_config)
+    fresh.warm_up()
+    assert fresh._jieba_instance is not None and fresh._fast_instance is not None

@@ -235,9 +235,11 @@ class Tokenizer:
         return self._jieba.cut_for_search(text) if search else self._jieba.cut(text)
 
     def warm_up(self) -> None:
-        """Load the dictionaries now rather than on the first question."""
+        """Load the dictionaries now rather than on the first question (for a long-running
+        process: jieba itself too, which cuts runs holding Latin letters or digits)."""
         self.tokens("预热")
         self.tagged("预热")
+        _ = self._jieba
 
     @classmethod
     def from_files(
