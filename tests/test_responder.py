@@ -232,3 +232,15 @@ def test_a_why_question_quotes_the_cause_told_before_the_consequence(tokenizer):
     responder = _responder_over(tokenizer, Article(id="g", title="吉斯伯恩", body=body))
     answer = responder.ask("为什么吉斯伯恩的畜牧业发达？", max_chars=60)
     assert "日照" in answer.answer and "畜牧业发达" in answer.answer, answer.answer
+
+
+def test_a_whole_sentence_may_use_every_character_of_the_limit(tokenizer):
+    sentence = (
+        "区总工会召开表彰大会，对获得全国五一劳动奖章的先进集体和个人进行表彰，共表彰64名先进个人。"
+    )
+    body = "会议由区总工会主持。" + sentence + "会后，与会人员参观了劳模创新工作室。"
+    responder = _responder_over(tokenizer, Article(id="h", title="表彰大会", body=body))
+    answer = responder.ask("区总工会表彰了多少名先进个人？", max_chars=len(sentence))
+    assert answer.answer == sentence  # no room taken for ellipses it does not need
+    shorter = responder.ask("区总工会表彰了多少名先进个人？", max_chars=len(sentence) - 1)
+    assert len(shorter.answer) <= len(sentence) - 1

@@ -159,11 +159,23 @@ def extract(
         [frozenset(chars.keys() & set(c.norm)) for c in clauses],
         [has_answer_type(c.norm, qtype, norm_question, tokenizer) for c in clauses],
     )
-    budget = max_chars - 2 * len(ELLIPSIS)
     score, lo, hi = max(
         ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)),
         key=lambda s: s[0],
     )
+    # Room for the ellipses only when they are needed: whole sentences may use every character.
+    for budget in (max_chars, max_chars - 2 * len(ELLIPSIS)):
+        text, covered = _quote(texts, fit, lo, hi, budget, qtype, tokenizer)
+        if len(text) <= max_chars:
+            break
+    return Extract(text, score, _share(terms, covered), covered)
+
+
+def _quote(
+    texts: list[str], fit: _Fit, lo: int, hi: int, budget: int, qtype: str, tokenizer: Tokenizer
+) -> tuple[str, frozenset[str]]:
+    """The answer cut from sentence ``lo..hi-1`` and grown around it within ``budget``
+    characters (ellipses not counted), and the question words it holds."""
     i, j, covered = _best_window(texts, fit, lo, hi, budget)
     if len(texts[i]) > budget:
         words = tokenizer.words(texts[i])
@@ -178,7 +190,7 @@ def extract(
         core, starts = "".join(texts[i : j + 1]), _starts_sentence(texts, i)
     core = core.strip()
     text = ("" if starts else ELLIPSIS) + core + ("" if core.endswith(SENTENCE_END) else ELLIPSIS)
-    return Extract(text, score, _share(terms, covered), covered)
+    return text, covered
 
 
 def _sentence_spans(texts: list[str]) -> list[tuple[int, int]]:
