@@ -152,12 +152,12 @@ class Corpus:
         articles: dict[str, Article] = {}
         problems: list[str] = []
         known = self._read_cache()
-        root = str(self.root)
+        root = os.path.join(self.root, "")  # with its separator: a path is root + name
         seen: dict[str, list] = {}
         parsed = 0
         for name, stamp in self._listing():
             entry = known.get(name)
-            article = _from_cache(entry, stamp, os.path.join(root, name))
+            article = _from_cache(entry, stamp, root + name)
             cached = article is not None
             if article is None:
                 path = self.root / name
