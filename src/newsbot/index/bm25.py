@@ -113,18 +113,17 @@ class Vocabulary:
         sorted_terms: list[str] | None = None,
         order: np.ndarray | None = None,
     ) -> None:
-        self._terms: list[str] | None = None
         self._ids: _Ids | None = None
         self._sorted: tuple[list[str], np.ndarray] | None = None
         if sorted_terms is None or order is None:
-            self._terms = list(terms)
-            self._ids = _Ids(self._terms)
+            self._ids = _Ids(list(terms))
         else:
             self._sorted = (sorted_terms, order)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._terms) if self._terms is not None else len(self._sorted[0])  # type: ignore[index]
+        ids = self._ids
+        return len(ids) if ids is not None else len(self._sorted[0])  # type: ignore[index]
 
     @property
     def terms(self) -> list[str]:
@@ -142,7 +141,6 @@ class Vocabulary:
                     for term, term_id in zip(sorted_terms, order.tolist(), strict=True):
                         terms[term_id] = term
                     self._ids = _Ids(terms)
-                    self._terms = terms
         return self._ids
 
     def sorted(self) -> tuple[list[str], np.ndarray]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -127,15 +127,15 @@ class _Fit:
         """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold."""
         words = frozenset().union(*self.hits[lo:hi])
         chars = frozenset().union(*self.char_hits[lo:hi])
-        value = _share(self.terms, words) + CHAR_WEIGHT * _share(self.chars, chars)
+        value = share(self.terms, words) + CHAR_WEIGHT * share(self.chars, chars)
         return value + (TYPE_BONUS if any(self.typed[lo:hi]) else 0.0), words
 
 
-def _share(weights: Mapping[str, float], present: frozenset[str]) -> float:
-    """The share of ``weights`` in ``present``, summed exactly so that set order never decides
-    a tie."""
+def share(weights: Mapping[str, float], present: Collection[str]) -> float:
+    """The share of ``weights`` whose keys are in ``present``, summed exactly so that set order
+    never decides a tie."""
     total = math.fsum(weights.values())
-    return math.fsum(weights[k] for k in present) / total if total else 0.0
+    return math.fsum(w for k, w in weights.items() if k in present) / total if total else 0.0
 
 
 def extract(
@@ -168,7 +168,7 @@ def extract(
         text, covered = _quote(texts, fit, lo, hi, budget, qtype, tokenizer)
         if len(text) <= max_chars:
             break
-    return Extract(text, score, _share(terms, covered), covered)
+    return Extract(text, score, share(terms, covered), covered)
 
 
 def _quote(

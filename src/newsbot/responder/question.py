@@ -77,7 +77,7 @@ class Question:
     text: str
     terms: tuple[str, ...]
     qtype: str
-    chars: frozenset[str] = frozenset()
+    chars: frozenset[str]
 
 
 def question_type(text: str) -> str:

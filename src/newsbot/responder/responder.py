@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
-from newsbot.responder.extract import Extract, extract
+from newsbot.responder.extract import Extract, extract, share
 from newsbot.responder.question import Question, analyse, known_pieces
 from newsbot.text.normalize import normalize
 
@@ -27,12 +26,6 @@ class _Ranked:
     hit: Hit
     coverage: float
     score: float
-
-
-def coverage(terms: dict[str, float], present: Collection[str]) -> float:
-    """The share of the question's weight whose terms occur in ``present``."""
-    total = sum(terms.values())
-    return sum(w for t, w in terms.items() if t in present) / total if total else 0.0
 
 
 class Responder:
@@ -95,7 +88,7 @@ class Responder:
         top = hits[0].score if hits[0].score > 0 else 1.0
         ranked = []
         for hit, present in zip(hits, self.index.present(weights, hits), strict=True):
-            cov = coverage(weights, present)
+            cov = share(weights, present)  # of the question's weight
             ranked.append(_Ranked(hit, cov, 0.5 * max(hit.score, 0.0) / top + 0.5 * cov))
         return sorted(ranked, key=lambda r: -r.score)
 
