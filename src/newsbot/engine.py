@@ -142,7 +142,8 @@ class Engine:
                     unwritten = [a.id for a in fresh if a.id not in self.corpus]
                     self._swap(index.updated(removed=unwritten))
                     raise
-            self._swap(index.relinked(added))
+            index.relink(added)
+            self._swap(index)
         return AddResult(tuple(added), duplicates)
 
     def import_data(

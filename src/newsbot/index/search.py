@@ -192,14 +192,13 @@ class SearchIndex:
             new._compact()
         return new
 
-    def relinked(self, articles: Iterable[Article]) -> SearchIndex:
-        """The same snapshot holding these objects for articles it has (the same content, kept
-        without its body once stored)."""
-        new = self._derive()
+    def relink(self, articles: Iterable[Article]) -> None:
+        """Hold these objects for the articles of the same id: equal content, kept without its
+        body once stored. Readers cannot tell, so it is done in place (copying the snapshot cost
+        30 ms a push at 250,000 articles)."""
         for article in articles:
-            if article.id in new.articles:
-                new.articles[article.id] = article
-        return new
+            if article.id in self.articles:
+                self.articles[article.id] = article
 
     def synced(
         self, articles: Iterable[Article], tokenise: Tokenise = tokenise_serially
