@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import rank_bm25
 
+from newsbot.index import bm25
 from newsbot.index.bm25 import BM25Okapi, Vocabulary
 
 VOCAB = [f"w{i}" for i in range(300)]
@@ -77,6 +78,37 @@ def test_adds_and_removes_score_like_a_fresh_build(seed):
         assert np.allclose(fresh.scores(query), expected, rtol=0, atol=1e-9)
 
 
+def _best(found: tuple[np.ndarray, np.ndarray], k: int) -> list[tuple[int, float]]:
+    docs, scores = found
+    order = sorted(range(len(docs)), key=lambda j: (-scores[j], docs[j]))[:k]
+    return [(int(docs[j]), float(scores[j])) for j in order]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pruned_top_k_equals_scoring_every_document(seed, monkeypatch):
+    """MaxScore skips documents, never changes the k best or their scores (bit for bit), also
+    over segments whose peaks were taken at a shorter average length and with dead documents."""
+    monkeypatch.setattr(bm25, "PRUNE_SHARE", 1)  # prune whatever the candidates cost
+    rng = random.Random(seed)
+    short = [d[:4] for d in _corpus(300, seed)]
+    longer = [d * 3 for d in _corpus(300, seed + 1)]  # raises the average length step by step
+    docs = short + longer
+    index = BM25Okapi.from_tokens(short)
+    for start in range(300, 600, 100):
+        index = index.add([index.vocab.encode(d) for d in docs[start : start + 100]])
+        gone = rng.sample(range(index.n_docs), 30)
+        index = index.remove(gone, [index.vocab.encode(docs[d]) for d in gone])
+    pruned = 0
+    for query in _queries(seed, 60):
+        query = query + rng.choices(VOCAB[:5], k=3)  # common terms: what pruning skips
+        full = index.score(query)
+        for k in (1, 5, 20):
+            top = index.top(query, k, min_postings=0)
+            assert _best(top, k) == _best(full, k)
+            pruned += len(top[0]) < len(full[0])
+    assert pruned > 90  # the test exercises pruning, not only its fallback
+
+
 def test_incremental_equals_fresh_on_the_same_documents():
     docs = _corpus(200, 11)
     step = BM25Okapi.from_tokens(docs[:150])
@@ -128,12 +160,16 @@ def test_a_loaded_vocabulary_finds_terms_by_their_saved_order_then_grows():
 def test_queries_from_many_threads_score_as_one_at_a_time():
     ours = BM25Okapi.from_tokens(_corpus(400, 7))
     queries = _queries(7, 60)
-    expected = [ours.scores(q) for q in queries]
+    expected = [(ours.scores(q), _best(ours.top(q, 10, min_postings=0), 10)) for q in queries]
+
+    def same(query: list[str], wanted: tuple[np.ndarray, list]) -> bool:
+        top = _best(ours.top(query, 10, min_postings=0), 10)
+        return np.array_equal(ours.scores(query), wanted[0]) and top == wanted[1]
 
     def run(offset: int) -> bool:
         order = queries[offset:] + queries[:offset]
         wanted = expected[offset:] + expected[:offset]
-        return all(np.array_equal(ours.scores(q), e) for q, e in zip(order, wanted, strict=True))
+        return all(same(q, e) for q, e in zip(order, wanted, strict=True))
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(run, [0, 15, 30, 45] * 3))

@@ -19,12 +19,20 @@ import numpy as np
 
 TERM = np.int32
 DOC = np.int32
+# Queries with fewer postings than this are scored in full (pruning would not pay).
+PRUNE_MIN_POSTINGS = 20_000
+# ... and in full when the candidates to look up exceed 1/PRUNE_SHARE of the postings.
+PRUNE_SHARE = 2
+# Documents scored in full to find a first k-th best score to prune with.
+PRUNE_SEED = 512
+# Relative margin against rounding when comparing sums of weights added in another order.
+PRUNE_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
 class Segment:
     """Postings of documents ``start … start + n_docs - 1``: for each term, the documents holding
-    it (ascending) and how often."""
+    it (ascending) and how often, and the term's peak weight for pruning."""
 
     start: int
     n_docs: int
@@ -32,14 +40,29 @@ class Segment:
     offsets: np.ndarray  # term_ids[i]'s postings are docs/tfs[offsets[i]:offsets[i + 1]]
     docs: np.ndarray  # global document numbers
     tfs: np.ndarray  # term frequencies, in the narrowest unsigned type that holds them
+    peaks: np.ndarray  # per term, the largest tf / (tf + norm) at ``avgdl``, rounded up
+    avgdl: float  # the average document length the peaks were taken at
+
+    def _find(self, term_id: int) -> int | None:
+        i = int(self.term_ids.searchsorted(TERM(term_id)))  # same dtype: no copy of term_ids
+        return i if i < len(self.term_ids) and self.term_ids[i] == term_id else None
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Documents of this segment holding ``term_id``, and how often."""
-        i = int(self.term_ids.searchsorted(TERM(term_id)))  # same dtype: no copy of term_ids
-        if i == len(self.term_ids) or self.term_ids[i] != term_id:
+        i = self._find(term_id)
+        if i is None:
             return self.docs[:0], self.tfs[:0]
         lo, hi = self.offsets[i], self.offsets[i + 1]
         return self.docs[lo:hi], self.tfs[lo:hi]
+
+    def peak(self, term_id: int, avgdl: float) -> float:
+        """An upper bound of tf / (tf + norm) over this segment's postings of ``term_id`` when
+        the average length is ``avgdl``: a longer average shortens every document, and raises
+        the ratio by at most the factor by which it grew."""
+        i = self._find(term_id)
+        if i is None:
+            return 0.0
+        return float(self.peaks[i]) * max(1.0, avgdl / self.avgdl)
 
     def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every posting as (term id, document, frequency)."""
@@ -48,12 +71,10 @@ class Segment:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays that make up the segment, by name (for saving)."""
-        return {
-            "term_ids": self.term_ids,
-            "offsets": self.offsets,
-            "docs": self.docs,
-            "tfs": self.tfs,
-        }
+        return {name: getattr(self, name) for name in SEGMENT_ARRAYS}
+
+
+SEGMENT_ARRAYS = ("term_ids", "offsets", "docs", "tfs", "peaks")
 
 
 def _narrow(counts: np.ndarray) -> np.ndarray:
@@ -61,23 +82,37 @@ def _narrow(counts: np.ndarray) -> np.ndarray:
 
 
 def segment_from_triples(
-    start: int, n_docs: int, terms: np.ndarray, docs: np.ndarray, tfs: np.ndarray
+    start: int,
+    terms: np.ndarray,
+    docs: np.ndarray,
+    tfs: np.ndarray,
+    norm: np.ndarray,
+    avgdl: float,
 ) -> Segment:
-    """A segment from postings given as (term, document, frequency) in document order."""
+    """A segment from postings given as (term, document, frequency) in document order, given
+    each of its documents' length normalisation at ``avgdl``."""
     order = np.argsort(terms, kind="stable")
     by_term = terms[order]
     term_ids, first = np.unique(by_term, return_index=True)
+    docs, tfs = docs[order], tfs[order]
+    tf = tfs.astype(np.float64)
+    ratio = tf / (tf + norm[docs - start])
+    peaks = np.maximum.reduceat(ratio, first) if len(ratio) else np.zeros(0)
     return Segment(
         start=start,
-        n_docs=n_docs,
+        n_docs=len(norm),
         term_ids=term_ids.astype(TERM),
         offsets=np.append(first, len(by_term)).astype(np.int64),
-        docs=docs[order].astype(DOC),
-        tfs=_narrow(tfs[order]),
+        docs=docs.astype(DOC),
+        tfs=_narrow(tfs),
+        peaks=np.nextafter(peaks.astype(np.float32), np.float32(np.inf)),
+        avgdl=avgdl,
     )
 
 
-def build_segment(start: int, documents: Sequence[np.ndarray]) -> Segment:
+def build_segment(
+    start: int, documents: Sequence[np.ndarray], norm: np.ndarray, avgdl: float
+) -> Segment:
     """A segment from each document's term ids (repeats counted), numbered from ``start``."""
     n = len(documents)
     lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=n)
@@ -85,7 +120,34 @@ def build_segment(start: int, documents: Sequence[np.ndarray]) -> Segment:
     width = int(terms.max()) + 1 if len(terms) else 1
     doc_no = np.repeat(np.arange(n, dtype=np.int64), lengths)
     pairs, tfs = np.unique(doc_no * width + terms, return_counts=True)
-    return segment_from_triples(start, n, pairs % width, pairs // width + start, tfs)
+    return segment_from_triples(start, pairs % width, pairs // width + start, tfs, norm, avgdl)
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    """The sorted distinct documents of ``parts`` (each sorted)."""
+    if len(parts) == 1:
+        return parts[0]
+    docs = np.sort(np.concatenate(parts))
+    return docs[np.append(True, docs[1:] != docs[:-1])]
+
+
+# Each query term's postings: documents and term frequencies.
+Found = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _kth(scores: np.ndarray, k: int) -> float:
+    """The ``k``-th largest of ``scores`` (at least ``k`` of them)."""
+    return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+
+
+def _enough(terms: list[str], found: Found, k: int) -> int:
+    """How many of ``terms`` (rarest first) it takes to hold ``k`` postings."""
+    held = 0
+    for n, term in enumerate(terms, 1):
+        held += len(found[term][0])
+        if held >= k:
+            return n
+    return len(terms)
 
 
 class _Ids(dict[str, int]):
@@ -243,21 +305,23 @@ class BM25Okapi:
         """A new snapshot with ``documents`` (term ids) appended as one segment."""
         if not documents:
             return self
-        segment = build_segment(self.n_docs, documents)
         s = self.stats
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.float64, count=len(documents))
+        n_alive, total_len = s.n_alive + len(documents), s.total_len + float(lengths.sum())
+        avgdl = total_len / n_alive
+        segment = build_segment(self.n_docs, documents, self._normalise(lengths, avgdl), avgdl)
         df = s.doc_freq
         if len(self.vocab) > len(df):
             df = np.concatenate([df, np.zeros(len(self.vocab) - len(df), np.int64)])
         else:
             df = df.copy()
         df[segment.term_ids] += np.diff(segment.offsets)
-        lengths = np.fromiter((len(d) for d in documents), dtype=np.float64, count=len(documents))
         stats = Stats(
             df,
             np.concatenate([s.doc_len, lengths]),
             np.concatenate([s.alive, np.ones(len(documents), bool)]),
-            s.n_alive + len(documents),
-            s.total_len + float(lengths.sum()),
+            n_alive,
+            total_len,
         )
         return self._with((*self.segments, segment), stats)
 
@@ -294,12 +358,18 @@ class BM25Okapi:
         docs = np.concatenate([d for _, d, _ in parts]) if parts else np.empty(0, np.int64)
         tfs = np.concatenate([f for _, _, f in parts]) if parts else np.empty(0, np.int64)
         live = alive[docs]
+        lengths = self.stats.doc_len[kept]
         segment = segment_from_triples(
-            0, len(kept), terms[live], renumber[docs[live]], tfs[live].astype(np.int64)
+            0,
+            terms[live],
+            renumber[docs[live]],
+            tfs[live].astype(np.int64),
+            self._normalise(lengths, self.avgdl),
+            self.avgdl,
         )
         stats = Stats(
             self.stats.doc_freq,
-            self.stats.doc_len[kept],
+            lengths,
             np.ones(len(kept), bool),
             len(kept),
             self.stats.total_len,
@@ -390,6 +460,99 @@ class BM25Okapi:
             raise
         return docs, values
 
+    def top(
+        self, query: Sequence[str], k: int, min_postings: int = PRUNE_MIN_POSTINGS
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Documents among which are the ``k`` best for ``query`` (by score, then number), with
+        their exact scores. Documents that cannot reach the k-th score are skipped (MaxScore):
+        looking a few candidates up in a common term's postings costs less than scoring them all.
+        """
+        found = {t: p for t in dict.fromkeys(query) if len((p := self.postings(t))[0])}
+        postings = sum(len(d) for d, _ in found.values())
+        if postings <= min_postings or len(found) < 2:
+            return self.score(query)
+        idf = {t: self.idf(t) for t in found}
+        count = {t: query.count(t) for t in found}
+        theta = self._threshold(found, count, k)
+        if min(idf.values()) <= 0 or theta is None:  # a negative weight breaks the bounds
+            return self.score(query)
+        # Terms whose bounds add up to less than theta cannot lift a document holding none of the
+        # other (essential) terms into the top k; nor can they a document whose essential weights
+        # plus those bounds stay below theta.
+        bound = {t: idf[t] * self._peak(t) * count[t] for t in found}
+        essential, rest = [], 0.0
+        for term in sorted(found, key=bound.__getitem__):
+            if rest + bound[term] < theta and not essential:
+                rest += bound[term]
+            else:
+                essential.append(term)
+        if sum(len(found[t][0]) for t in essential) > postings // PRUNE_SHARE:
+            return self.score(query)
+        docs = _union([found[t][0] for t in essential])
+        weights = self._placed(essential, found, docs)
+        partial = sum(weights[t] * count[t] for t in essential)
+        # The other terms, the weightiest first: each one's exact weights lower the bound left.
+        for term in sorted(found.keys() - weights.keys(), key=bound.__getitem__, reverse=True):
+            theta = max(theta, _kth(partial, k) * (1 - PRUNE_SLACK))
+            keep = partial + rest >= theta
+            docs, partial = docs[keep], partial[keep]
+            weights = {t: w[keep] for t, w in weights.items()}
+            weights[term] = self._looked_up(term, *found[term], docs)
+            partial += weights[term] * count[term]
+            rest -= bound[term]
+        total = np.zeros(len(docs))
+        for term in query:  # in query order, as ``score`` adds: the same sums, bit for bit
+            if term in weights:
+                total += weights[term]
+        return docs, total
+
+    def _threshold(self, found: Found, count: dict[str, int], k: int) -> float | None:
+        """A lower bound of the k-th best score: the k-th best exact score among the documents
+        where the rarest terms weigh the most (None when they are fewer than k)."""
+        rarest = sorted(found, key=lambda t: len(found[t][0]))
+        seed_terms = rarest[: _enough(rarest, found, k)]
+        seed = _union([found[t][0] for t in seed_terms])
+        if len(seed) < k:
+            return None
+        weights = self._placed(seed_terms, found, seed)
+        partial = sum(weights[t] * count[t] for t in seed_terms)
+        if len(seed) > PRUNE_SEED:
+            best = np.sort(np.argpartition(-partial, PRUNE_SEED - 1)[:PRUNE_SEED])
+            seed, partial = seed[best], partial[best]
+        for term in rarest[len(seed_terms) :]:
+            partial += self._looked_up(term, *found[term], seed) * count[term]
+        return _kth(partial, k) * (1 - PRUNE_SLACK)
+
+    def _placed(self, terms: list[str], found: Found, docs: np.ndarray) -> dict[str, np.ndarray]:
+        """Each term's weight in each of ``docs`` (sorted), which hold all of its postings."""
+        if len(terms) == 1:
+            return {terms[0]: self._weights(terms[0], *found[terms[0]])}
+        where = self._positions()  # meaningful at ``docs`` only: never cleared
+        where[docs] = np.arange(len(docs), dtype=np.int32)
+        out = {}
+        for term in terms:
+            held, tfs = found[term]
+            out[term] = np.zeros(len(docs))
+            out[term][where[held]] = self._weights(term, held, tfs)
+        return out
+
+    def _looked_up(
+        self, term: str, held: np.ndarray, tfs: np.ndarray, docs: np.ndarray
+    ) -> np.ndarray:
+        """The weight of ``term`` in each of ``docs`` (sorted), 0 where it is absent."""
+        at = np.minimum(np.searchsorted(held, docs), len(held) - 1)
+        hit = held[at] == docs
+        out = np.zeros(len(docs))
+        out[hit] = self._weights(term, docs[hit], tfs[at[hit]])
+        return out
+
+    def _positions(self) -> np.ndarray:
+        """This thread's document → position map (only entries just written are meaningful)."""
+        scratch = self._scratch
+        if not hasattr(scratch, "where"):
+            scratch.where = np.empty(self.n_docs, np.int32)
+        return scratch.where
+
     def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
         """This thread's score accumulators, all zero: allocating and zeroing a million-entry
         array for every query costs more than clearing the entries one used."""
@@ -404,8 +567,20 @@ class BM25Okapi:
 
     @cached_property
     def _norm(self) -> np.ndarray:
-        """Each document's length normalisation, in rank_bm25's order of operations."""
-        return self.k1 * (1 - self.b + self.b * self.stats.doc_len / self.avgdl)
+        """Each document's length normalisation."""
+        return self._normalise(self.stats.doc_len, self.avgdl)
+
+    def _normalise(self, lengths: np.ndarray, avgdl: float) -> np.ndarray:
+        """Length normalisation at ``avgdl``, in rank_bm25's order of operations."""
+        return self.k1 * (1 - self.b + self.b * lengths / avgdl)
+
+    def _peak(self, term: str) -> float:
+        """An upper bound of ``term``'s weight in any live document, divided by its idf."""
+        term_id = self.vocab.get(term)
+        if term_id is None:
+            return 0.0
+        peak = max((s.peak(term_id, self.avgdl) for s in self.segments), default=0.0)
+        return (self.k1 + 1) * peak
 
     def scores(self, query: Sequence[str]) -> np.ndarray:
         """The score of every document number (0 for those not matching, and dead ones)."""

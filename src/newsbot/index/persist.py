@@ -24,7 +24,7 @@ import numpy as np
 
 from newsbot.corpus.article import Article
 from newsbot.corpus.store import atomic_write
-from newsbot.index.bm25 import BM25Okapi, Segment, Stats, Vocabulary
+from newsbot.index.bm25 import SEGMENT_ARRAYS, BM25Okapi, Segment, Stats, Vocabulary
 from newsbot.index.passages import StoredPassages
 from newsbot.index.search import (
     IndexParams,
@@ -36,12 +36,9 @@ from newsbot.index.search import (
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
-FORMAT = 5
+FORMAT = 6
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-SEGMENT_ARRAYS = tuple(
-    f.name for f in dataclasses.fields(Segment) if f.name not in ("start", "n_docs")
-)
 STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
 
 
@@ -88,7 +85,7 @@ def save(index: SearchIndex, folder: Path) -> Path:
     (snap / "names.json").write_text(json.dumps(names, ensure_ascii=False), "utf-8")
     manifest = {
         **_expected(index.tokenizer, index.params),
-        "segments": [[s.start, s.n_docs] for s in bm25.segments],
+        "segments": [[s.start, s.n_docs, s.avgdl] for s in bm25.segments],
         "n_alive": bm25.n_alive,
         "total_len": bm25.stats.total_len,
         "articles": {
@@ -155,8 +152,13 @@ def load(
     snap, manifest = _read_manifest(folder, tokenizer, params)
     try:
         segments = tuple(
-            Segment(int(start), int(size), *(_array(snap, f"s{n}.{a}") for a in SEGMENT_ARRAYS))
-            for n, (start, size) in enumerate(manifest["segments"])
+            Segment(
+                int(start),
+                int(size),
+                *(_array(snap, f"s{n}.{a}") for a in SEGMENT_ARRAYS),
+                avgdl=float(avgdl),
+            )
+            for n, (start, size, avgdl) in enumerate(manifest["segments"])
         )
         stats = Stats(
             *(np.array(_array(snap, name)) for name in STATS_ARRAYS),

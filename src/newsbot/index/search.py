@@ -270,7 +270,7 @@ class SearchIndex:
         """The ``k`` best passages sharing a term with ``query``, best first."""
         if not query:
             return []
-        docs, scores = self.bm25.score(query)
+        docs, scores = self.bm25.top(query, k)
         if not len(docs):
             return []
         if len(docs) > k:
