@@ -10,12 +10,14 @@ from contextlib import contextmanager
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause automatic garbage collection while a load creates millions of objects (each
-    collection rescans them all, so a large load grew faster than its size); they form no
-    cycles, and collection resumes after."""
+    collection rescans them all, so a large load grew faster than its size). They form no
+    cycles, so after the load they are frozen out of later collections too (the first full
+    collection after a 1M-passage load took ~0.5 s), and collection resumes."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
             gc.enable()
