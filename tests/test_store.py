@@ -1,3 +1,4 @@
+import json
 import logging
 import os
 import time
@@ -91,6 +92,17 @@ def test_unchanged_files_come_from_the_cache_and_edits_are_seen(tmp_path, monkey
     assert [a.title for a in edited.articles] == ["甲改"] and len(parsed) == 1
     cache.write_text("{broken", "utf-8")
     assert [a.title for a in Corpus(root, cache).articles] == ["甲改"]
+
+
+def test_a_damaged_cache_entry_is_parsed_from_its_file(tmp_path):
+    root, cache = tmp_path / "c", tmp_path / "cache.json"
+    Corpus(root, cache).add([Article(id="a", title="甲", body="第一篇。", tags=("乙",))])
+    Corpus(root, cache)  # writes the cache
+    data = json.loads(cache.read_text("utf-8"))
+    for wrong in ([*data["files"]["a.md"][:-1], 7], data["files"]["a.md"][:-2], "a"):
+        cache.write_text(json.dumps({**data, "files": {"a.md": wrong}}), "utf-8")
+        article = Corpus(root, cache).get("a")
+        assert (article.title, article.body, article.tags) == ("甲", "第一篇。", ("乙",))
 
 
 def test_leftovers_of_an_interrupted_write_are_reported_and_removed(tmp_path, caplog):
