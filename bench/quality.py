@@ -14,14 +14,16 @@ from pathlib import Path
 import jieba
 import rank_bm25
 
-from newsbot.config import REPO_ROOT, load_config
+from newsbot.config import REPO_ROOT, Config, load_config
 from newsbot.corpus.importers import parse_import
 from newsbot.engine import Engine, params_for, responder_for, tokenizer_for
 from newsbot.evaluate import EvalResult, QAItem, evaluate, holds_gold, load_qa
 from newsbot.index.search import SearchIndex
+from newsbot.responder import Responder
 from newsbot.text.sentences import split_sentences
 
 OWN_QA = REPO_ROOT / "tests" / "data" / "guancheng_qa.jsonl"
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 class NaiveBot:
@@ -66,6 +68,26 @@ class NaiveBot:
         return EvalResult(n, hit1 / n, hit5 / n, 1.0, {k: v / n for k, v in contains.items()})
 
 
+def confidences(responder: Responder, questions: list[str]) -> list[float]:
+    """Each question's confidence with refusals off (0 where nothing matched at all)."""
+    unrefusing = Responder(responder.index, responder.max_chars, responder.max_sources, 0.0)
+    answers = (unrefusing.ask(q) for q in questions)
+    return [a.confidence if a.found else 0.0 for a in answers]
+
+
+def held_out(index: SearchIndex, config: Config, items: list[QAItem]) -> list[float]:
+    """Confidences with each question's own paragraph removed from the index: questions the
+    corpus cannot answer that are on the topic of what remains (sibling paragraphs)."""
+    by_context: dict[str, list[QAItem]] = {}
+    for item in items:
+        by_context.setdefault(item.context_id or "", []).append(item)
+    out = []
+    for context, asked in by_context.items():
+        responder = responder_for(config, index.updated(removed=[context]))
+        out += confidences(responder, [item.question for item in asked])
+    return out
+
+
 def _row(name: str, r: EvalResult) -> str:
     return (
         f"| {name} | {r.hit1:.3f} | {r.hit5:.3f} | {r.contains[150]:.3f} | {r.contains[80]:.3f} "
@@ -97,6 +119,11 @@ def main() -> int:
 
     bundled = Engine(config, tokenizer)
     refused = sum(not bundled.ask(item.question).found for item in items) / len(items)
+    sweep = {
+        "CMRC answered": confidences(responder, [item.question for item in items]),
+        "off-topic refused": confidences(bundled.responder, [item.question for item in items]),
+        "own paragraph removed, refused": held_out(responder.index, config, items),
+    }
     own = [json.loads(line) for line in OWN_QA.read_text("utf-8").splitlines()]
     answered = sum(bundled.ask(row["question"]).found for row in own) / len(own)
 
@@ -110,6 +137,18 @@ def main() -> int:
         f"(target ≥ 0.95); own in-corpus questions answered {answered:.3f} of {len(own)} "
         "(target ≥ 0.95)"
     )
+    print(
+        "\nThreshold sweep (confidence = share of the question's weight the best passage covers):\n"
+    )
+    print("| threshold | " + " | ".join(sweep) + " |")
+    print("|---|" + "---|" * len(sweep))
+    for t in THRESHOLDS:
+        shares = [
+            sum((c >= t) == (name == "CMRC answered") for c in cs) / len(cs)
+            for name, cs in sweep.items()
+        ]
+        mark = " (configured)" if t == config.min_confidence else ""
+        print(f"| {t:.2f}{mark} | " + " | ".join(f"{v:.3f}" for v in shares) + " |")
     per_ask = ours_seconds / len(items) * 1000 / 3
     print(f"newsbot eval time {ours_seconds:.1f} s ({per_ask:.1f} ms per ask)")
     return 0
