@@ -437,28 +437,36 @@ class BM25Okapi:
                 out[doc] += [words[term]] * tf
         return out
 
-    def score(self, query: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def score(
+        self, query: Sequence[str], found: Found | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The live documents sharing a term with ``query`` and their BM25Okapi scores; a
-        repeated query term counts again (as in rank_bm25)."""
+        repeated query term counts again (as in rank_bm25). ``found``: the postings of the
+        query's terms, when already looked up."""
         if not self.n_alive:
             return np.empty(0, DOC), np.empty(0)
-        found = [(term, *self.postings(term)) for term in query]
-        found = [f for f in found if len(f[1])]
-        if len(found) == 1:
-            term, docs, tfs = found[0]
-            return docs, self._weights(term, docs, tfs)
-        total, touched = self._buffers()
+        if found is None:
+            found = {t: p for t in dict.fromkeys(query) if len((p := self.postings(t))[0])}
+        terms = [t for t in query if t in found]
+        if len(terms) == 1:
+            return found[terms[0]][0], self._weights(terms[0], *found[terms[0]])
+        if not terms:
+            return np.empty(0, DOC), np.empty(0)
+        weights = {t: self._weights(t, *found[t]) for t in found}
+        postings = np.concatenate([found[t][0] for t in terms])
+        # One pass adding each document's weights in query order, as rank_bm25 adds them.
+        total = np.bincount(
+            postings, weights=np.concatenate([weights[t] for t in terms]), minlength=self.n_docs
+        )
+        touched = self._touched()
         try:
-            for term, docs, tfs in found:
-                total[docs] += self._weights(term, docs, tfs)  # in query order, as rank_bm25 adds
-                touched[docs] = True
+            touched[postings] = True
             docs = np.flatnonzero(touched).astype(DOC)
-            values = total[docs]
-            total[docs], touched[docs] = 0.0, False  # clean for this thread's next query
+            touched[docs] = False  # clean for this thread's next query
         except BaseException:
-            del self._scratch.total  # never reuse half-filled buffers
+            del self._scratch.touched  # never reuse a half-cleaned buffer
             raise
-        return docs, values
+        return docs, total[docs]
 
     def top(
         self, query: Sequence[str], k: int, min_postings: int = PRUNE_MIN_POSTINGS
@@ -470,12 +478,12 @@ class BM25Okapi:
         found = {t: p for t in dict.fromkeys(query) if len((p := self.postings(t))[0])}
         postings = sum(len(d) for d, _ in found.values())
         if postings <= min_postings or len(found) < 2:
-            return self.score(query)
+            return self.score(query, found)
         idf = {t: self.idf(t) for t in found}
         count = {t: query.count(t) for t in found}
         theta = self._threshold(found, count, k)
         if min(idf.values()) <= 0 or theta is None:  # a negative weight breaks the bounds
-            return self.score(query)
+            return self.score(query, found)
         # Terms whose bounds add up to less than theta cannot lift a document holding none of the
         # other (essential) terms into the top k; nor can they a document whose essential weights
         # plus those bounds stay below theta.
@@ -487,7 +495,7 @@ class BM25Okapi:
             else:
                 essential.append(term)
         if sum(len(found[t][0]) for t in essential) > postings // PRUNE_SHARE:
-            return self.score(query)
+            return self.score(query, found)
         docs = _union([found[t][0] for t in essential])
         weights = self._placed(essential, found, docs)
         partial = sum(weights[t] * count[t] for t in essential)
@@ -553,13 +561,13 @@ class BM25Okapi:
             scratch.where = np.empty(self.n_docs, np.int32)
         return scratch.where
 
-    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        """This thread's score accumulators, all zero: allocating and zeroing a million-entry
-        array for every query costs more than clearing the entries one used."""
+    def _touched(self) -> np.ndarray:
+        """This thread's marks of the documents a query touched, all clear: allocating and
+        clearing a million-entry array for every query costs more than clearing those used."""
         scratch = self._scratch
-        if not hasattr(scratch, "total"):
-            scratch.total, scratch.touched = np.zeros(self.n_docs), np.zeros(self.n_docs, bool)
-        return scratch.total, scratch.touched
+        if not hasattr(scratch, "touched"):
+            scratch.touched = np.zeros(self.n_docs, bool)
+        return scratch.touched
 
     def _weights(self, term: str, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
         tf = tfs.astype(np.float64)
