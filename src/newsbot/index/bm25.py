@@ -1,9 +1,11 @@
 """Exact BM25Okapi (rank_bm25's idf, epsilon floor, k1 and b) over segments of numpy postings.
 
 rank_bm25 scans every document for every query term; here each term keeps the documents that
-contain it, so a query touches only those. Documents are added as a new small segment and removed
-by a tombstone; document frequencies, lengths and the average idf are kept for the live documents,
-so the scores after any sequence of changes equal those of a fresh build (to float rounding).
+contain it, so a query touches only those, and for the k best only (``top``) a common term is
+looked up just for the documents that can still reach them. Documents are added as a new small
+segment and removed by a tombstone; document frequencies, lengths and the average idf are kept
+for the live documents, so the scores after any sequence of changes equal those of a fresh build
+(to float rounding).
 """
 
 from __future__ import annotations
