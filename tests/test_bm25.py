@@ -138,6 +138,21 @@ def test_postings_and_doc_freq():
     }
 
 
+def test_present_looks_in_every_segment_and_never_at_dead_documents():
+    docs = _corpus(120, 9)
+    index = BM25Okapi.from_tokens(docs[:40])
+    for start in (40, 80):
+        index = index.add([index.vocab.encode(d) for d in docs[start : start + 40]])
+    gone = list(range(0, 120, 5))
+    index = index.remove(gone, [index.vocab.encode(docs[d]) for d in gone])
+    asked = np.array([0, 3, 41, 45, 79, 80, 119])
+    terms = [*VOCAB[:40:3], "w999"]
+    present = index.present(terms, asked)
+    for term in terms:
+        expected = [d not in gone and term in docs[d] for d in asked.tolist()]
+        assert present[term].tolist() == expected, term
+
+
 def test_empty_index_scores_nothing():
     empty = BM25Okapi.from_tokens([])
     assert empty.scores(["a"]).tolist() == []

@@ -419,15 +419,20 @@ class BM25Okapi:
         return docs, tfs
 
     def present(self, terms: Iterable[str], docs: np.ndarray) -> dict[str, np.ndarray]:
-        """For each term, which of ``docs`` hold it."""
+        """For each term, which of ``docs`` hold it (looked up segment by segment: a common
+        term's postings are not copied together for a few documents)."""
+        docs = np.asarray(docs, dtype=DOC)  # the postings' type: searching copies neither
+        live = self.stats.alive[docs]
         out = {}
         for term in terms:
-            postings, _ = self.postings(term)
-            if not len(postings):
-                out[term] = np.zeros(len(docs), bool)
-                continue
-            at = np.minimum(np.searchsorted(postings, docs), len(postings) - 1)
-            out[term] = postings[at] == docs
+            held = np.zeros(len(docs), bool)
+            term_id = self.vocab.get(term)
+            for segment in self.segments if term_id is not None else ():
+                postings, _ = segment.postings(term_id)
+                if len(postings):
+                    at = np.minimum(np.searchsorted(postings, docs), len(postings) - 1)
+                    held |= postings[at] == docs
+            out[term] = held & live
         return out
 
     def documents(self) -> list[list[str]]:
