@@ -144,3 +144,17 @@ def test_a_cached_article_whose_file_vanished_says_so(tmp_path):
     (root / "a.md").unlink()
     with pytest.raises(CorpusError, match="无法读取"):
         _ = cached.body
+
+
+def test_two_files_with_one_id_keep_the_first_by_name_and_report_the_other(tmp_path):
+    root, cache = tmp_path / "c", tmp_path / "cache.json"
+    root.mkdir()
+    for name, title in [("zz.md", "后"), ("aa.md", "先"), ("mm.md", "中")]:
+        (root / name).write_text(f"---\nid: same\ntitle: {title}\n---\n正文{title}。\n", "utf-8")
+    for _ in range(2):  # parsed, then from the cache
+        store = Corpus(root, cache)
+        assert [a.title for a in store.articles] == ["先"]
+        assert sorted(p.split("：")[0] for p in store.problems) == [
+            str(root / "mm.md"),
+            str(root / "zz.md"),
+        ]

@@ -68,7 +68,7 @@ class Engine:
 
     def _open_index(self) -> SearchIndex:
         """The saved index brought up to date, or a fresh build when there is none to trust."""
-        articles = self.corpus.unordered()
+        articles = self.corpus.by_id()
         try:
             with paused_gc():
                 index, changed = persist.load(
@@ -76,7 +76,7 @@ class Engine:
                 )
         except persist.CacheError as exc:
             log.info("building the index (saved one not used: %s)", exc)
-            index = SearchIndex(articles, self.tokenizer, self.params, bulk.tokenise)
+            index = SearchIndex(articles.values(), self.tokenizer, self.params, bulk.tokenise)
             changed = True
         if changed:
             self._dirty.set()

@@ -81,11 +81,12 @@ CACHE_FORMAT = 3
 
 
 class _StoredArticle(Article):
-    """An unchanged article known from the corpus cache: its body stays in its file until asked
-    for (the index holds its passages already), which keeps start-up fast and memory small."""
+    """An unchanged article known from the corpus cache: its fields are read from the cache
+    entry when asked for (making 250,000 records field by field was a second of a restart), and
+    its body from its file (the index holds its passages already)."""
 
-    def __init__(self, path: str, fields: dict[str, object], digest: str, fingerprint: str) -> None:
-        self.__dict__.update(fields, digest=digest, fingerprint=fingerprint, _path=path)
+    def __init__(self, path: str, entry: list) -> None:
+        self.__dict__.update(_entry=entry, _path=path)
 
     @property
     def body(self) -> str:  # type: ignore[override]
@@ -110,28 +111,45 @@ class _StoredArticle(Article):
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Article))
 _CACHED_FIELDS = tuple(f for f in _FIELDS if f != "body")
-_ENTRY_LENGTH = 5 + len(_CACHED_FIELDS)
+# A cache entry: the file's size, modification time and inode, then these, in this order.
+_ENTRY_FIELDS = ("digest", "fingerprint", *_CACHED_FIELDS)
+_STAMP = 3
+_ENTRY_LENGTH = _STAMP + len(_ENTRY_FIELDS)
+_LISTS = ("authors", "tags")
+_AUTHORS_AT, _TAGS_AT = (_STAMP + _ENTRY_FIELDS.index(name) for name in _LISTS)
 
 
-def _from_cache(entry: object, stamp: list[int], path: str) -> Article | None:
+def _field(at: int, name: str) -> property:
+    if name in _LISTS:
+        return property(lambda self: tuple(self.__dict__["_entry"][at]), doc=name)
+    return property(lambda self: self.__dict__["_entry"][at], doc=name)
+
+
+for _at, _name in enumerate(_ENTRY_FIELDS, _STAMP):
+    setattr(_StoredArticle, _name, _field(_at, _name))
+
+
+def _from_cache(entry: object, stat: os.stat_result, path: str) -> Article | None:
     """The cached article when the file is unchanged, else None (so it is parsed again)."""
-    if not isinstance(entry, list) or len(entry) != _ENTRY_LENGTH or entry[:3] != stamp:
+    if (
+        not isinstance(entry, list)
+        or len(entry) != _ENTRY_LENGTH
+        or entry[0] != stat.st_size
+        or entry[1] != stat.st_mtime_ns
+        or entry[2] != stat.st_ino
+        or not isinstance(entry[_AUTHORS_AT], list | tuple)
+        or not isinstance(entry[_TAGS_AT], list | tuple)
+    ):
         return None
-    fields = dict(zip(_CACHED_FIELDS, entry[5:], strict=True))
-    try:
-        fields["authors"], fields["tags"] = tuple(fields["authors"]), tuple(fields["tags"])
-    except TypeError:
-        return None
-    return _StoredArticle(path, fields, str(entry[3]), str(entry[4]))
+    return _StoredArticle(path, entry)
+
+
+def _stamp(stat: os.stat_result) -> list[int]:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
 def _entry(article: Article, stamp: list[int]) -> list[object]:
-    return [
-        *stamp,
-        article.digest,
-        article.fingerprint,
-        *(getattr(article, name) for name in _CACHED_FIELDS),
-    ]
+    return [*stamp, *(getattr(article, name) for name in _ENTRY_FIELDS)]
 
 
 class Corpus:
@@ -156,14 +174,15 @@ class Corpus:
 
     def _reload(self) -> None:
         articles: dict[str, Article] = {}
+        files: dict[str, str] = {}  # article id → its file
         problems: list[str] = []
         known = self._read_cache()
         root = os.path.join(self.root, "")  # with its separator: a path is root + name
         seen: dict[str, list] = {}
         parsed = 0
-        for name, stamp in self._listing():
+        for name, stat in self._listing():
             entry = known.get(name)
-            article = _from_cache(entry, stamp, root + name)
+            article = _from_cache(entry, stat, root + name)
             cached = article is not None
             if article is None:
                 path = self.root / name
@@ -174,11 +193,15 @@ class Corpus:
                     problems.append(str(exc))
                     log.warning("skipping corpus file %s: %s", path, exc)
                     continue
-            if article.id in articles:
-                problems.append(f"{self.root / name}：文章编号 {article.id} 重复")
-                continue
+            other = files.get(article.id)
+            if other is not None:  # the file first in name order keeps the id
+                problems.append(f"{self.root / max(name, other)}：文章编号 {article.id} 重复")
+                if other < name:
+                    continue
+                del seen[other]
             articles[article.id] = article
-            seen[name] = entry if cached else _entry(article, stamp)
+            files[article.id] = name
+            seen[name] = entry if cached else _entry(article, _stamp(stat))
         with self._lock:
             self._articles = articles
             self._by_print = None
@@ -187,9 +210,10 @@ class Corpus:
             self._cache_dirty = bool(parsed or len(seen) != len(known))
         self.save_cache()
 
-    def _listing(self) -> list[tuple[str, list[int]]]:
-        """The article files, sorted, with what tells whether they changed; leftovers of an
-        interrupted write are reported and removed."""
+    def _listing(self) -> list[tuple[str, os.stat_result]]:
+        """The article files in the folder's order (sorting 250,000 names cost 0.4 s of a
+        restart) with their status (size, modification time and inode tell whether one
+        changed); leftovers of an interrupted write are reported and removed."""
         if not self.root.is_dir():
             return []
         files = []
@@ -198,9 +222,8 @@ class Corpus:
                 if entry.name.startswith(".") and entry.name.endswith(".tmp"):
                     self._remove_leftover(entry)
                 elif entry.name.endswith(".md") and entry.is_file():
-                    st = entry.stat()
-                    files.append((entry.name, [st.st_size, st.st_mtime_ns, st.st_ino]))
-        return sorted(files)
+                    files.append((entry.name, entry.stat()))
+        return files
 
     def _remove_leftover(self, entry: os.DirEntry[str]) -> None:
         try:
@@ -251,6 +274,11 @@ class Corpus:
         if self._by_print is None:
             self._by_print = {a.fingerprint: a.id for a in self._articles.values()}
         return self._by_print
+
+    def by_id(self) -> dict[str, Article]:
+        """All articles by id (a copy)."""
+        with self._lock:
+            return dict(self._articles)
 
     def unordered(self) -> list[Article]:
         """All articles, in no particular order (cheaper than ``articles``)."""
@@ -351,10 +379,10 @@ class Corpus:
             st = path.stat()
         except OSError:
             return article
-        entry = _entry(article, [st.st_size, st.st_mtime_ns, st.st_ino])
+        entry = _entry(article, _stamp(st))
         self._entries[article.filename] = entry
         self._cache_dirty = True
-        return _from_cache(entry, entry[:3], str(path)) or article
+        return _from_cache(entry, st, str(path)) or article
 
     def delete(self, article_id: str) -> Article:
         """Remove an article from disk and from the corpus."""
