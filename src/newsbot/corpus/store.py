@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import tempfile
@@ -13,6 +12,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from newsbot.bulkload import paused_gc
 from newsbot.corpus.article import Article, parse_markdown, to_markdown, validate_id
@@ -239,7 +240,7 @@ class Corpus:
         if self.cache is None:
             return {}
         try:
-            data = json.loads(self.cache.read_bytes())
+            data = orjson.loads(self.cache.read_bytes())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):
@@ -265,7 +266,7 @@ class Corpus:
             }
             self._cache_dirty = False
         try:
-            atomic_write(self.cache, json.dumps(data, ensure_ascii=False), mode=0o600)
+            atomic_write(self.cache, orjson.dumps(data).decode(), mode=0o600)
         except OSError as exc:
             log.warning("could not write the corpus cache %s: %s", self.cache, exc)
 
