@@ -75,9 +75,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-# Bump when the cache entries change shape; an older cache is ignored (the files are parsed).
-# An entry is flat (a dict per entry made reading it twice as slow): the file's size,
-# modification time and inode, the article's digest and fingerprint, then its fields but the body.
+# Bump when the cache entries (``_ENTRY_FIELDS``) change shape; an older cache is ignored (the
+# files are parsed). Entries are flat lists: a dict per entry made reading them twice as slow.
 CACHE_FORMAT = 3
 
 
