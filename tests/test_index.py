@@ -2,7 +2,7 @@ import pytest
 
 from newsbot.corpus.article import Article
 from newsbot.index import Passage, SearchIndex, split_passages
-from newsbot.index.search import IndexParams
+from newsbot.index.search import Clause, IndexParams
 
 
 def test_passages_are_cut_at_sentence_ends_and_know_their_article():
@@ -107,3 +107,18 @@ def test_passage_lists_share_chunks_and_index_like_lists():
     assert longer[-1] == second[-1] and longer[1:4] == [first[1], first[2], second[0]]
     with pytest.raises(IndexError):
         longer[5]
+
+
+def test_a_clause_holds_the_terms_among_its_tokens_cutting_only_when_one_is_written(engine):
+    """``Clause.held`` skips cutting clauses where no term is written, and agrees with the full
+    tokens everywhere: also for a synonym written as its variant (管城区 → 管城回族区)."""
+    index = engine.index
+    clauses = [c for i in range(len(index)) for c in index.clauses(i)]
+    words = sorted({t for c in clauses[:200] for t in c.tokens})
+    for n, clause in enumerate(clauses):
+        terms = [*words[n % 7 :: 7], "管城回族区", "不存在的词"]
+        assert clause.held(terms) == clause.tokens & set(terms)
+    fresh = Clause("管城区举办活动", "管城区举办活动", engine.tokenizer)
+    assert fresh.held(["管城回族区", "活动", "北京"]) == {"管城回族区", "活动"}
+    untouched = Clause("没有相关的词", "没有相关的词", engine.tokenizer)
+    assert untouched.held(["管城回族区"]) == frozenset() and "tokens" not in vars(untouched)

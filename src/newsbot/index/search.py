@@ -6,8 +6,8 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -47,11 +47,22 @@ class IndexParams:
 
 @dataclass(frozen=True)
 class Clause:
-    """A clause of a passage, normalised and as tokens: the unit answers are cut from."""
+    """A clause of a passage, normalised: the unit answers are cut from. Its tokens are cut when
+    first asked for: most clauses around an answer hold none of a question's words."""
 
     text: str
-    tokens: frozenset[str]
     norm: str
+    tokenizer: Tokenizer = field(repr=False, compare=False)
+
+    @cached_property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(self.tokenizer.normalized_tokens(self.norm))
+
+    def held(self, terms: Iterable[str]) -> frozenset[str]:
+        """Which of ``terms`` are among this clause's tokens; the tokens are cut only when one
+        of them is written in the clause at all."""
+        written = [t for t in terms if any(w in self.norm for w in self.tokenizer.written(t))]
+        return self.tokens.intersection(written) if written else frozenset()
 
 
 @dataclass(frozen=True)
@@ -261,10 +272,7 @@ class SearchIndex:
     def _split_clauses(self, text: str) -> tuple[Clause, ...]:
         clauses = split_clauses(text)
         norms = normalize_each(clauses)
-        return tuple(
-            Clause(c, frozenset(self.tokenizer.normalized_tokens(n)), n)
-            for c, n in zip(clauses, norms, strict=True)
-        )
+        return tuple(Clause(c, n, self.tokenizer) for c, n in zip(clauses, norms, strict=True))
 
     def search(self, query: Sequence[str], k: int = 10) -> list[Hit]:
         """The ``k`` best passages sharing a term with ``query``, best first."""

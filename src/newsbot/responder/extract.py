@@ -155,7 +155,7 @@ def extract(
     fit = _Fit(
         terms,
         chars,
-        [frozenset(terms.keys() & c.tokens) for c in clauses],
+        [c.held(terms) for c in clauses],
         [frozenset(chars.keys() & set(c.norm)) for c in clauses],
         [has_answer_type(c.norm, qtype, norm_question, tokenizer) for c in clauses],
     )

@@ -164,6 +164,9 @@ class Tokenizer:
         self._kept = _Memo(self._keep)
         self.stopwords = frozenset(stopwords)
         self.synonyms = dict(synonyms or {})
+        self._written: dict[str, tuple[str, ...]] = {}
+        for variant, canonical in self.synonyms.items():
+            self._written[canonical] = (*self._written.get(canonical, (canonical,)), variant)
         digest = hashlib.sha256(self._userdict)
         digest.update("\n".join(sorted(self.stopwords)).encode())
         digest.update(repr(sorted(self.synonyms.items())).encode())
@@ -262,6 +265,11 @@ class Tokenizer:
         if len(self._kept) > KEPT_CACHE:
             self._kept.clear()
         return self._walk(norm, self._kept, str)
+
+    def written(self, token: str) -> tuple[str, ...]:
+        """How ``token`` can be written in normalised text: a token is a piece of the text it
+        came from, or a synonym's canonical word for one of its variants."""
+        return self._written.get(token, (token,))
 
     def encoder(self, ids: Mapping[str, int]) -> Callable[[str], list[int]]:
         """``tokens`` as ids from ``ids`` (a mapping that numbers new terms itself), with one
