@@ -410,9 +410,12 @@ class BM25Okapi:
         term_id = self.vocab.get(term)
         if term_id is None or term_id >= len(self.stats.doc_freq) or not self.segments:
             return np.empty(0, DOC), np.empty(0, np.int32)
-        parts = [segment.postings(term_id) for segment in self.segments]
-        docs = np.concatenate([p[0] for p in parts])
-        tfs = np.concatenate([p[1] for p in parts])
+        parts = [p for segment in self.segments if len((p := segment.postings(term_id))[0])]
+        if len(parts) == 1:  # a view of the saved arrays: no copy
+            docs, tfs = parts[0]
+        else:
+            docs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, DOC)
+            tfs = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint8)
         if self.dead:
             live = self.stats.alive[docs]
             docs, tfs = docs[live], tfs[live]
