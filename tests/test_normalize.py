@@ -4,7 +4,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsbot.text.normalize import clean_display, nfkc, normalize
+from newsbot.text.normalize import clean_display, nfkc, normalize, normalize_each
 from newsbot.text.sentences import split_clauses, split_sentences
 
 
@@ -25,6 +25,24 @@ def test_control_and_bidi_characters_are_removed():
 def test_normalize_is_idempotent(text):
     once = normalize(text)
     assert normalize(once) == once
+
+
+def test_normalising_many_lines_at_once_equals_one_by_one():
+    texts = [
+        "管城區總工會召開會議，",
+        "表彰64名先进个人；",
+        "ＡＢＣ１２３……",
+        "",
+        "第二行\n第三行",
+        "PM2.5",
+    ]
+    assert normalize_each(texts) == [normalize(t) for t in texts]
+    assert normalize_each(texts[:4]) == [normalize(t) for t in texts[:4]]
+
+
+@given(st.lists(st.text(max_size=40), max_size=6))
+def test_normalize_each_equals_normalize_on_any_text(texts):
+    assert normalize_each(texts) == [normalize(t) for t in texts]
 
 
 def test_sentences_keep_punctuation_and_closing_quotes():

@@ -1,6 +1,6 @@
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from newsbot.text.tokenizer import Tokenizer, read_synonyms
@@ -65,27 +65,6 @@ def test_tokens_always_hold_a_word_character(tokenizer, text):
     for token in tokenizer.tokens(text):
         assert token and re.search(r"\w", token)
         assert token == token.strip()
-
-
-def test_tokens_of_many_texts_equal_one_by_one(tokenizer):
-    texts = [
-        "管城區總工會召開會議，",
-        "表彰64名先进个人；",
-        "ＡＢＣ１２３……",
-        "",
-        "第二行\n第三行",
-        "PM2.5",
-    ]
-    assert tokenizer.tokens_each(texts) == [tokenizer.tokens(t) for t in texts]
-    assert tokenizer.tokens_each(texts[:4]) == [tokenizer.tokens(t) for t in texts[:4]]
-
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(st.lists(st.text(max_size=40), max_size=6))
-def test_tokens_each_equals_tokens_on_any_text(tokenizer, texts):
-    assert tokenizer.tokens_each(texts) == [tokenizer.tokens(t) for t in texts]
 
 
 def test_part_of_speech_tags_come_without_loading_jieba_itself(base_config):

@@ -280,11 +280,6 @@ class Corpus:
         with self._lock:
             return dict(self._articles)
 
-    def unordered(self) -> list[Article]:
-        """All articles, in no particular order (cheaper than ``articles``)."""
-        with self._lock:
-            return list(self._articles.values())
-
     @property
     def articles(self) -> list[Article]:
         """All articles, newest first (undated ones last)."""

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from importlib.metadata import version
 from importlib.util import find_spec
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from newsbot.errors import ConfigError
-from newsbot.text.normalize import normalize, normalize_each
+from newsbot.text.normalize import normalize
 
 if TYPE_CHECKING:
     import jieba
@@ -255,10 +255,6 @@ class Tokenizer:
         """Search-mode tokens of ``text`` (words and their sub-words), without punctuation or stop
         words; used for both passages and questions so that they always meet."""
         return self.normalized_tokens(normalize(text))
-
-    def tokens_each(self, texts: Sequence[str]) -> list[list[str]]:
-        """``tokens`` of each text, normalising them together (one call instead of one per text)."""
-        return [self.normalized_tokens(norm) for norm in normalize_each(list(texts))]
 
     def normalized_tokens(self, norm: str) -> list[str]:
         """``tokens`` of text already normalised."""
