@@ -125,8 +125,16 @@ def build_segment(
     return segment_from_triples(start, pairs % width, pairs // width + start, tfs, norm, avgdl)
 
 
+def _lookup(held: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``docs`` is (or would be) in the sorted, non-empty ``held``, and whether it
+    is there."""
+    at = np.minimum(np.searchsorted(held, docs), len(held) - 1)
+    return at, held[at] == docs
+
+
 def _union(parts: list[np.ndarray]) -> np.ndarray:
-    """The sorted distinct documents of ``parts`` (each sorted)."""
+    """The sorted distinct documents of ``parts`` (each sorted; ``np.union1d`` hashes, slower
+    on these int32 arrays)."""
     if len(parts) == 1:
         return parts[0]
     docs = np.sort(np.concatenate(parts))
@@ -433,8 +441,7 @@ class BM25Okapi:
             for segment in self.segments if term_id is not None else ():
                 postings, _ = segment.postings(term_id)
                 if len(postings):
-                    at = np.minimum(np.searchsorted(postings, docs), len(postings) - 1)
-                    held |= postings[at] == docs
+                    held |= _lookup(postings, docs)[1]
             out[term] = held & live
         return out
 
@@ -456,7 +463,7 @@ class BM25Okapi:
         if not self.n_alive:
             return np.empty(0, DOC), np.empty(0)
         if found is None:
-            found = {t: p for t in dict.fromkeys(query) if len((p := self.postings(t))[0])}
+            found = self._found(query)
         terms = [t for t in query if t in found]
         if len(terms) == 1:
             return found[terms[0]][0], self._weights(terms[0], *found[terms[0]])
@@ -485,14 +492,16 @@ class BM25Okapi:
         their exact scores. Documents that cannot reach the k-th score are skipped (MaxScore):
         looking a few candidates up in a common term's postings costs less than scoring them all.
         """
-        found = {t: p for t in dict.fromkeys(query) if len((p := self.postings(t))[0])}
+        found = self._found(query)
         postings = sum(len(d) for d, _ in found.values())
         if postings <= min_postings or len(found) < 2:
             return self.score(query, found)
         idf = {t: self.idf(t) for t in found}
+        if min(idf.values()) <= 0:  # a negative weight breaks the bounds
+            return self.score(query, found)
         count = {t: query.count(t) for t in found}
         theta = self._threshold(found, count, k)
-        if min(idf.values()) <= 0 or theta is None:  # a negative weight breaks the bounds
+        if theta is None:
             return self.score(query, found)
         # Terms whose bounds add up to less than theta cannot lift a document holding none of the
         # other (essential) terms into the top k; nor can they a document whose essential weights
@@ -523,6 +532,10 @@ class BM25Okapi:
             if term in weights:
                 total += weights[term]
         return docs, total
+
+    def _found(self, query: Sequence[str]) -> Found:
+        """The postings of each distinct query term that any live document holds."""
+        return {t: p for t in dict.fromkeys(query) if len((p := self.postings(t))[0])}
 
     def _threshold(self, found: Found, count: dict[str, int], k: int) -> float | None:
         """A lower bound of the k-th best score: the k-th best exact score among the documents
@@ -558,8 +571,7 @@ class BM25Okapi:
         self, term: str, held: np.ndarray, tfs: np.ndarray, docs: np.ndarray
     ) -> np.ndarray:
         """The weight of ``term`` in each of ``docs`` (sorted), 0 where it is absent."""
-        at = np.minimum(np.searchsorted(held, docs), len(held) - 1)
-        hit = held[at] == docs
+        at, hit = _lookup(held, docs)
         out = np.zeros(len(docs))
         out[hit] = self._weights(term, docs[hit], tfs[at[hit]])
         return out
