@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -58,10 +58,10 @@ class Clause:
     def tokens(self) -> frozenset[str]:
         return frozenset(self.tokenizer.normalized_tokens(self.norm))
 
-    def held(self, terms: Iterable[str]) -> frozenset[str]:
-        """Which of ``terms`` are among this clause's tokens; the tokens are cut only when one
-        of them is written in the clause at all."""
-        written = [t for t in terms if any(w in self.norm for w in self.tokenizer.written(t))]
+    def held(self, forms: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+        """Which terms of ``forms`` (term → how it can be written, ``Tokenizer.written``) are
+        among this clause's tokens; the tokens are cut only when one is written here at all."""
+        written = [t for t, ways in forms.items() if any(w in self.norm for w in ways)]
         return self.tokens.intersection(written) if written else frozenset()
 
 

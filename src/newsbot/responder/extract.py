@@ -152,10 +152,11 @@ def extract(
     neighbouring sentences to ``max_chars``; an ellipsis marks text left out."""
     texts = [c.text for c in clauses]
     norm_question = normalize(question)
+    forms = {t: tokenizer.written(t) for t in terms}  # once per question, not per clause
     fit = _Fit(
         terms,
         chars,
-        [c.held(terms) for c in clauses],
+        [c.held(forms) for c in clauses],
         [frozenset(chars.keys() & set(c.norm)) for c in clauses],
         [has_answer_type(c.norm, qtype, norm_question, tokenizer) for c in clauses],
     )
