@@ -146,7 +146,13 @@ def test_a_cached_article_whose_file_vanished_says_so(tmp_path):
         _ = cached.body
 
 
-def test_two_files_with_one_id_keep_the_first_by_name_and_report_the_other(tmp_path):
+@pytest.mark.parametrize("backwards", [False, True])
+def test_two_files_with_one_id_keep_the_first_by_name_and_report_the_other(
+    tmp_path, monkeypatch, backwards
+):
+    """Whatever order the folder lists them in (both orders forced here)."""
+    listing = Corpus._listing
+    monkeypatch.setattr(Corpus, "_listing", lambda self: sorted(listing(self), reverse=backwards))
     root, cache = tmp_path / "c", tmp_path / "cache.json"
     root.mkdir()
     for name, title in [("zz.md", "后"), ("aa.md", "先"), ("mm.md", "中")]:
