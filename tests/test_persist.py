@@ -47,6 +47,31 @@ def test_restart_loads_the_saved_index_without_tokenising(config, tokenizer, mon
     assert tokenised == ["new"], "only the article added on disk is tokenised"
 
 
+class CountingDict(dict):
+    """A mapping that counts the articles looked up one by one."""
+
+    looked_up = 0
+
+    def get(self, key, default=None):
+        self.looked_up += 1
+        return super().get(key, default)
+
+
+def test_a_matching_collection_digest_spares_checking_articles_one_by_one(config, tokenizer):
+    engine = Engine(config, tokenizer)
+    folder, articles = config.state_dir / "index", CountingDict(engine.corpus.by_id())
+    loaded, changed = persist.load(folder, articles, tokenizer, engine.params, digest="stale")
+    assert not changed and articles.looked_up == len(articles)
+    articles.looked_up = 0
+    matched, changed = persist.load(
+        folder, articles, tokenizer, engine.params, digest=engine.corpus.digest
+    )
+    assert not changed and articles.looked_up == 0
+    assert matched.articles == loaded.articles and matched.spans == loaded.spans
+    for q in QUESTIONS:
+        assert ranking(matched, tokenizer, q) == ranking(loaded, tokenizer, q)
+
+
 def test_changes_on_disk_since_the_save_are_applied(config, tokenizer):
     Engine(config, tokenizer)
     files = sorted(config.corpus_dir.glob("*.md"))

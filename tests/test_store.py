@@ -94,15 +94,50 @@ def test_unchanged_files_come_from_the_cache_and_edits_are_seen(tmp_path, monkey
     assert [a.title for a in Corpus(root, cache).articles] == ["甲改"]
 
 
-def test_a_damaged_cache_entry_is_parsed_from_its_file(tmp_path):
+def _cache_data(cache) -> dict:
+    return json.loads(cache.read_bytes().partition(b"\n")[2])
+
+
+def test_a_cache_that_fails_its_checksum_is_not_trusted(tmp_path, caplog):
     root, cache = tmp_path / "c", tmp_path / "cache.json"
-    Corpus(root, cache).add([Article(id="a", title="甲", body="第一篇。", tags=("乙",))])
+    Corpus(root, cache).add([Article(id="a", title="甲", body="第一篇。")])
     Corpus(root, cache)  # writes the cache
-    data = json.loads(cache.read_text("utf-8"))
-    for wrong in ([*data["files"]["a.md"][:-1], 7], data["files"]["a.md"][:-2], "a"):
-        cache.write_text(json.dumps({**data, "files": {"a.md": wrong}}), "utf-8")
-        article = Corpus(root, cache).get("a")
-        assert (article.title, article.body, article.tags) == ("甲", "第一篇。", ("乙",))
+    damaged = cache.read_bytes().replace("甲".encode(), "乙".encode())
+    cache.write_bytes(damaged)
+    with caplog.at_level(logging.WARNING):
+        assert Corpus(root, cache).get("a").title == "甲"
+    assert "checksum" in caplog.text
+    assert "甲" in json.dumps(_cache_data(cache), ensure_ascii=False)  # rewritten whole
+
+
+def test_an_unchanged_folder_is_matched_whole_and_any_change_file_by_file(tmp_path, monkeypatch):
+    root, cache = tmp_path / "c", tmp_path / "cache.json"
+    store = Corpus(root, cache)
+    store.add([Article(id=f"a{n}", title=f"第{n}篇", body=f"正文{n}。") for n in range(30)])
+    store.save_cache()  # in the folder's order, though the files were written in another
+    looked_up = []
+    real = store_module._from_cache
+    monkeypatch.setattr(store_module, "_from_cache", lambda *a: looked_up.append(a) or real(*a))
+    again = Corpus(root, cache)
+    assert looked_up == [] and len(again) == 30 and again.digest == store.digest
+    (root / "x.md").write_text("---\nid: x\ntitle: 新\n---\n手写的一篇。\n", "utf-8")
+    added = Corpus(root, cache)
+    assert len(looked_up) == 31 and added.get("x").title == "新"
+    assert added.digest != store.digest
+    looked_up.clear()
+    assert len(Corpus(root, cache)) == 31 and looked_up == []  # the cache was brought up to date
+
+
+def test_the_collection_digest_follows_adds_and_deletes(tmp_path):
+    store = Corpus(tmp_path / "c", tmp_path / "cache.json")
+    empty = store.digest
+    store.add([Article(id="a", title="甲", body="第一篇。")])
+    one = store.digest
+    store.add([Article(id="b", title="乙", body="第二篇。")])
+    assert len({empty, one, store.digest}) == 3
+    store.delete("b")
+    assert store.digest == one
+    assert Corpus(tmp_path / "c").digest == one  # computed from the files, no cache
 
 
 def test_leftovers_of_an_interrupted_write_are_reported_and_removed(tmp_path, caplog):

@@ -72,7 +72,12 @@ class Engine:
         try:
             with paused_gc():
                 index, changed = persist.load(
-                    self._cache, articles, self.tokenizer, self.params, bulk.tokenise
+                    self._cache,
+                    articles,
+                    self.tokenizer,
+                    self.params,
+                    bulk.tokenise,
+                    digest=self.corpus.digest,
                 )
         except persist.CacheError as exc:
             log.info("building the index (saved one not used: %s)", exc)

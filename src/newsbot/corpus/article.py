@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -64,6 +65,13 @@ def content_fingerprint(title: str, body: str) -> str:
     """Hash of title and body with case, script variants, spacing and punctuation ignored."""
     text = re.sub(r"[\W_]+", "", normalize(title + "\n" + body))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def collection_digest(articles: Iterable[Article]) -> str:
+    """A hash of which articles (id and digest) a collection holds, in any order: an index saved
+    with the corpus's hash needs no article-by-article check on load."""
+    pairs = sorted(f"{a.id}\0{a.digest}" for a in articles)
+    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()
 
 
 def make_id(title: str, body: str) -> str:

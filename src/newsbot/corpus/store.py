@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
 import tempfile
@@ -16,7 +17,13 @@ from pathlib import Path
 import orjson
 
 from newsbot.bulkload import paused_gc
-from newsbot.corpus.article import Article, parse_markdown, to_markdown, validate_id
+from newsbot.corpus.article import (
+    Article,
+    collection_digest,
+    parse_markdown,
+    to_markdown,
+    validate_id,
+)
 from newsbot.errors import CorpusError
 
 log = logging.getLogger(__name__)
@@ -34,14 +41,17 @@ class AddResult:
     duplicates: tuple[tuple[Article, str], ...]
 
 
-def atomic_write(path: Path, text: str, mode: int | None = None, sync_dir: bool = True) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one
-    (``sync_dir=False`` leaves making the rename durable to the caller, once for many files)."""
+def atomic_write(
+    path: Path, data: str | bytes, mode: int | None = None, sync_dir: bool = True
+) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` so that a crash leaves either the old file or
+    the new one (``sync_dir=False`` leaves making the rename durable to the caller, once for many
+    files)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
@@ -75,9 +85,30 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-# Bump when the cache entries (``_ENTRY_FIELDS``) change shape; an older cache is ignored (the
-# files are parsed). Entries are flat lists: a dict per entry made reading them twice as slow.
-CACHE_FORMAT = 3
+# Bump when the cache changes shape; an older cache is ignored (the files are parsed). Entries
+# are flat lists: a dict per entry made reading them twice as slow.
+CACHE_FORMAT = 4
+
+
+@dataclass(frozen=True)
+class _Cache:
+    """What the corpus cache knows: the files in the folder's order, an entry for each, and the
+    collection digest of their articles."""
+
+    names: list[str]
+    entries: list[list]
+    articles: str
+
+    def by_name(self) -> dict[str, list]:
+        """Each file's entry by its name."""
+        return dict(zip(self.names, self.entries, strict=True))
+
+
+def _signed(data: dict) -> bytes:
+    """The cache file: a line with its format and the checksum of the JSON that follows."""
+    body = orjson.dumps(data)
+    meta = {"format": CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest()}
+    return orjson.dumps(meta) + b"\n" + body
 
 
 class _StoredArticle(Article):
@@ -114,9 +145,8 @@ _CACHED_FIELDS = tuple(f for f in _FIELDS if f != "body")
 # A cache entry: the file's size, modification time and inode, then these, in this order.
 _ENTRY_FIELDS = ("digest", "fingerprint", *_CACHED_FIELDS)
 _STAMP = 3
-_ENTRY_LENGTH = _STAMP + len(_ENTRY_FIELDS)
 _LISTS = ("authors", "tags")
-_AUTHORS_AT, _TAGS_AT = (_STAMP + _ENTRY_FIELDS.index(name) for name in _LISTS)
+_ID_AT = _STAMP + _ENTRY_FIELDS.index("id")
 
 
 def _field(at: int, name: str) -> property:
@@ -129,17 +159,10 @@ for _at, _name in enumerate(_ENTRY_FIELDS, _STAMP):
     setattr(_StoredArticle, _name, _field(_at, _name))
 
 
-def _from_cache(entry: object, stat: os.stat_result, path: str) -> Article | None:
-    """The cached article when the file is unchanged, else None (so it is parsed again)."""
-    if (
-        not isinstance(entry, list)
-        or len(entry) != _ENTRY_LENGTH
-        or entry[0] != stat.st_size
-        or entry[1] != stat.st_mtime_ns
-        or entry[2] != stat.st_ino
-        or not isinstance(entry[_AUTHORS_AT], list | tuple)
-        or not isinstance(entry[_TAGS_AT], list | tuple)
-    ):
+def _from_cache(entry: list | None, stat: os.stat_result, path: str) -> Article | None:
+    """The cached article when the file is unchanged, else None (so it is parsed again). A
+    cache whose checksum holds was written by this code, so its entries are not re-checked."""
+    if entry is None or entry[:_STAMP] != _stamp(stat):
         return None
     return _StoredArticle(path, entry)
 
@@ -162,7 +185,9 @@ class Corpus:
         self._articles: dict[str, Article] = {}
         self._by_print: dict[str, str] | None = None
         self._entries: dict[str, list] = {}
+        self._digest: str | None = None
         self._cache_dirty = False
+        self._cache_unordered = False
         self.problems: list[str] = []
         self.reload()
 
@@ -170,17 +195,42 @@ class Corpus:
         """Re-read the folder; files that do not parse are skipped and listed in ``problems``.
         A file whose size, modification time and inode match the cache is not parsed again."""
         with paused_gc():
-            self._reload()
+            cache = self._read_cache()
+            listing = self._listing()
+            articles = self._all_cached(listing, cache)
+            if articles is not None and cache is not None:
+                self._set(articles, cache.by_name(), [], cache.articles)
+            else:
+                self._read(listing, cache)
+        self.save_cache()
 
-    def _reload(self) -> None:
+    def _all_cached(
+        self, listing: list[tuple[str, os.stat_result]], cache: _Cache | None
+    ) -> dict[str, Article] | None:
+        """Every article from the cache when the folder lists exactly its files, in its order,
+        each unchanged: two list comparisons instead of a lookup per file (1 s of a 250,000-file
+        restart); None when anything differs."""
+        if cache is None or [name for name, _ in listing] != cache.names:
+            return None
+        if [_stamp(stat) for _, stat in listing] != [e[:_STAMP] for e in cache.entries]:
+            return None
+        root = os.path.join(self.root, "")
+        articles = {
+            entry[_ID_AT]: _StoredArticle(root + name, entry)
+            for name, entry in zip(cache.names, cache.entries, strict=True)
+        }
+        return articles if len(articles) == len(cache.names) else None
+
+    def _read(self, listing: list[tuple[str, os.stat_result]], cache: _Cache | None) -> None:
+        """Take each file from the cache if it is unchanged, else parse it."""
         articles: dict[str, Article] = {}
         files: dict[str, str] = {}  # article id → its file
         problems: list[str] = []
-        known = self._read_cache()
+        known = cache.by_name() if cache is not None else {}
         root = os.path.join(self.root, "")  # with its separator: a path is root + name
         seen: dict[str, list] = {}
         parsed = 0
-        for name, stat in self._listing():
+        for name, stat in listing:
             entry = known.get(name)
             article = _from_cache(entry, stat, root + name)
             cached = article is not None
@@ -202,18 +252,43 @@ class Corpus:
             articles[article.id] = article
             files[article.id] = name
             seen[name] = entry if cached else _entry(article, _stamp(stat))
+        self._set(articles, seen, problems, None)
+        self._cache_dirty = bool(parsed or cache is None or list(seen) != cache.names)
+
+    def _set(
+        self,
+        articles: dict[str, Article],
+        entries: dict[str, list],
+        problems: list[str],
+        digest: str | None,
+    ) -> None:
         with self._lock:
             self._articles = articles
             self._by_print = None
             self.problems = problems
-            self._entries = seen
-            self._cache_dirty = bool(parsed or len(seen) != len(known))
-        self.save_cache()
+            self._entries = entries
+            self._digest = digest
+            self._cache_dirty = self._cache_unordered = False
+
+    @property
+    def digest(self) -> str:
+        """The collection digest of the articles (see ``collection_digest``)."""
+        with self._lock:
+            if self._digest is None:
+                self._digest = collection_digest(self._articles.values())
+            return self._digest
+
+    def _names(self) -> list[str]:
+        """The names in the folder, in its own order (sorting 250,000 names cost 0.4 s)."""
+        try:
+            return os.listdir(self.root)
+        except FileNotFoundError:
+            return []
 
     def _listing(self) -> list[tuple[str, os.stat_result]]:
-        """The article files in the folder's order (sorting 250,000 names cost 0.4 s of a
-        restart) with their status (size, modification time and inode tell whether one
-        changed); leftovers of an interrupted write are reported and removed."""
+        """The article files in the folder's order with their status (size, modification time
+        and inode tell whether one changed); leftovers of an interrupted write are reported and
+        removed."""
         if not self.root.is_dir():
             return []
         files = []
@@ -222,8 +297,14 @@ class Corpus:
                 if entry.name.startswith(".") and entry.name.endswith(".tmp"):
                     self._remove_leftover(entry)
                 elif entry.name.endswith(".md") and entry.is_file():
-                    files.append((entry.name, entry.stat()))
-        return files
+                    files.append(entry.name)
+        if os.stat not in os.supports_dir_fd:
+            return [(name, os.stat(self.root / name)) for name in files]
+        folder = os.open(self.root, os.O_RDONLY)
+        try:  # relative to the open folder: a third faster than resolving every path
+            return [(name, os.stat(name, dir_fd=folder)) for name in files]
+        finally:
+            os.close(folder)
 
     def _remove_leftover(self, entry: os.DirEntry[str]) -> None:
         try:
@@ -235,37 +316,45 @@ class Corpus:
         except OSError:
             pass
 
-    def _read_cache(self) -> dict[str, list]:
+    def _read_cache(self) -> _Cache | None:
+        """The cache, if it is whole (its checksum holds), of this format and this folder."""
         if self.cache is None:
-            return {}
+            return None
         try:
-            data = orjson.loads(self.cache.read_bytes())
+            header, _, body = self.cache.read_bytes().partition(b"\n")
+            meta = orjson.loads(header)
+            if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
+                return None
+            if meta.get("sha256") != hashlib.sha256(body).hexdigest():
+                raise ValueError("checksum mismatch")
+            data = orjson.loads(body)
+            cache = _Cache(data["names"], data["entries"], data["articles"])
         except FileNotFoundError:
-            return {}
-        except (OSError, ValueError):
-            log.warning("ignoring unreadable corpus cache %s", self.cache)
-            return {}
-        if not isinstance(data, dict) or data.get("root") != str(self.root.resolve()):
-            return {}
-        if data.get("format") != CACHE_FORMAT:
-            return {}
-        files = data.get("files")
-        return files if isinstance(files, dict) else {}
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable corpus cache %s: %s", self.cache, exc)
+            return None
+        if data.get("root") != str(self.root.resolve()) or len(cache.names) != len(cache.entries):
+            return None
+        return cache
 
     def save_cache(self) -> None:
         """Write what is known of the files if it changed, so the next start need not parse
-        them; a failure only costs parsing."""
+        them; a failure only costs parsing. Files are listed in the folder's order, which lets
+        the next start compare the two listings whole."""
         with self._lock:
             if self.cache is None or not self._cache_dirty:
                 return
-            data = {
-                "format": CACHE_FORMAT,
-                "root": str(self.root.resolve()),
-                "files": dict(self._entries),
-            }
+            entries = dict(self._entries)
+            data = {"root": str(self.root.resolve()), "articles": self.digest}
+            unordered, self._cache_unordered = self._cache_unordered, False
             self._cache_dirty = False
+        names = [n for n in self._names() if n in entries] if unordered else list(entries)
+        if len(names) != len(entries):
+            names = list(entries)
+        data.update(names=names, entries=[entries[n] for n in names])
         try:
-            atomic_write(self.cache, orjson.dumps(data).decode(), mode=0o600)
+            atomic_write(self.cache, _signed(data), mode=0o600)
         except OSError as exc:
             log.warning("could not write the corpus cache %s: %s", self.cache, exc)
 
@@ -376,7 +465,8 @@ class Corpus:
             return article
         entry = _entry(article, _stamp(st))
         self._entries[article.filename] = entry
-        self._cache_dirty = True
+        self._digest = None
+        self._cache_dirty = self._cache_unordered = True
         return _from_cache(entry, st, str(path)) or article
 
     def delete(self, article_id: str) -> Article:
@@ -388,6 +478,7 @@ class Corpus:
             del self._articles[article.id]
             self._fingerprints().pop(article.fingerprint, None)
             self._entries.pop(article.filename, None)
+            self._digest = None
             self._cache_dirty = True
         log.info("deleted article %s", article.id)
         return article

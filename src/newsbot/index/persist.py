@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from newsbot.corpus.article import Article
+from newsbot.corpus.article import Article, collection_digest
 from newsbot.corpus.store import atomic_write
 from newsbot.index.bm25 import SEGMENT_ARRAYS, BM25Okapi, Segment, Stats, Vocabulary
 from newsbot.index.passages import StoredPassages
@@ -97,9 +97,10 @@ def save(index: SearchIndex, folder: Path) -> Path:
         "segments": [[s.start, s.n_docs, s.avgdl] for s in bm25.segments],
         "n_alive": bm25.n_alive,
         "total_len": bm25.stats.total_len,
+        "articles": collection_digest(articles),
         "files": {p.name: _digest(p) for p in sorted(snap.iterdir())},
     }
-    atomic_write(snap / MANIFEST, orjson.dumps(manifest).decode(), mode=0o600)
+    atomic_write(snap / MANIFEST, orjson.dumps(manifest), mode=0o600)
     atomic_write(folder / CURRENT, snap.name, mode=0o600)
     for old in folder.glob("snap-*"):
         if old != snap:
@@ -152,9 +153,11 @@ def load(
     tokenizer: Tokenizer,
     params: IndexParams,
     tokenise: Tokenise = tokenise_serially,
+    digest: str | None = None,
 ) -> tuple[SearchIndex, bool]:
     """The saved index brought up to date with ``articles`` (or a mapping of them by id), and
-    whether that changed it; CacheError when the snapshot cannot be used."""
+    whether that changed it; CacheError when the snapshot cannot be used. ``digest``, the
+    articles' ``collection_digest`` if known, spares checking them one by one when it matches."""
     snap, manifest = _read_manifest(folder, tokenizer, params)
     try:
         segments = tuple(
@@ -193,20 +196,24 @@ def load(
         bounds = _array(snap, "article_spans")
         if bounds.shape != (len(ids), 2) or not len(ids) == len(digests) == len(titles):
             raise CacheError("the article table's columns differ in length")
-        saved = zip(ids, digests, bounds[:, 0].tolist(), bounds[:, 1].tolist(), titles, strict=True)
+        starts, ends = bounds[:, 0].tolist(), bounds[:, 1].tolist()
     except (KeyError, TypeError, ValueError) as exc:
         raise CacheError(f"malformed snapshot: {exc}") from None
     if len(passages) != len(stats.doc_len) or len(stats.doc_freq) > len(vocab):
         raise CacheError("arrays do not agree with each other")
     bm25 = BM25Okapi(vocab, segments, stats, params.k1, params.b, params.epsilon)
     current = articles if isinstance(articles, Mapping) else {a.id: a for a in articles}
+    if digest is not None and digest == manifest.get("articles") and len(current) == len(ids):
+        spans = dict(zip(ids, zip(starts, ends, strict=True), strict=True))
+        return SearchIndex.restore(tokenizer, params, bm25, passages, dict(current), spans), False
     kept: dict[str, Article] = {}
     spans: dict[str, tuple[int, int]] = {}
     gone: list[int] = []
     documents: list[np.ndarray] = []
-    for article_id, digest, start, end, title in saved:
+    rows = zip(ids, digests, starts, ends, titles, strict=True)
+    for article_id, saved, start, end, title in rows:
         article = current.get(article_id)
-        if article is not None and article.digest == digest:
+        if article is not None and article.digest == saved:
             kept[article_id] = article
             spans[article_id] = (start, end)
         else:
