@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -10,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from newsbot import checksum
 from newsbot.corpus.article import Article
 from newsbot.engine import Engine
 from newsbot.index import bulk, persist
@@ -106,9 +106,7 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(config, tokenizer, caplog, damag
         table["digests"].pop()
         (snap / "articles.json").write_text(json.dumps(table))
         manifest = json.loads((snap / persist.MANIFEST).read_text())
-        manifest["files"]["articles.json"] = hashlib.sha256(
-            (snap / "articles.json").read_bytes()
-        ).hexdigest()
+        manifest["files"]["articles.json"] = checksum.of_file(snap / "articles.json")
         (snap / persist.MANIFEST).write_text(json.dumps(manifest))
     else:
         (snap / "stray.npy").write_bytes(b"x")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from newsbot import checksum
 from newsbot.bulkload import paused_gc
 from newsbot.corpus.article import (
     Article,
@@ -87,7 +87,7 @@ def _fsync_dir(folder: Path) -> None:
 
 # Bump when the cache changes shape; an older cache is ignored (the files are parsed). Entries
 # are flat lists: a dict per entry made reading them twice as slow.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class _Cache:
 def _signed(data: dict) -> bytes:
     """The cache file: a line with its format and the checksum of the JSON that follows."""
     body = orjson.dumps(data)
-    meta = {"format": CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest()}
+    meta = {"format": CACHE_FORMAT, checksum.ALGORITHM: checksum.of_bytes(body)}
     return orjson.dumps(meta) + b"\n" + body
 
 
@@ -325,7 +325,7 @@ class Corpus:
             meta = orjson.loads(header)
             if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
                 return None
-            if meta.get("sha256") != hashlib.sha256(body).hexdigest():
+            if meta.get(checksum.ALGORITHM) != checksum.of_bytes(body):
                 raise ValueError("checksum mismatch")
             data = orjson.loads(body)
             cache = _Cache(data["names"], data["entries"], data["articles"])

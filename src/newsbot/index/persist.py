@@ -10,7 +10,6 @@ added, changed or removed since the snapshot are applied as an update on load.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 import shutil
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from newsbot import checksum
 from newsbot.corpus.article import Article, collection_digest
 from newsbot.corpus.store import atomic_write
 from newsbot.index.bm25 import SEGMENT_ARRAYS, BM25Okapi, Segment, Stats, Vocabulary
@@ -36,7 +36,7 @@ from newsbot.index.search import (
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
-FORMAT = 7
+FORMAT = 8
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
@@ -47,11 +47,6 @@ HASHERS = max(2, os.cpu_count() or 1)
 
 class CacheError(Exception):
     """A saved index that cannot be used (missing, damaged, or made with other settings)."""
-
-
-def _digest(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _expected(index_or_tokenizer: Tokenizer, params: IndexParams) -> dict[str, object]:
@@ -98,7 +93,7 @@ def save(index: SearchIndex, folder: Path) -> Path:
         "n_alive": bm25.n_alive,
         "total_len": bm25.stats.total_len,
         "articles": collection_digest(articles),
-        "files": {p.name: _digest(p) for p in sorted(snap.iterdir())},
+        "files": {p.name: checksum.of_file(p) for p in sorted(snap.iterdir())},
     }
     atomic_write(snap / MANIFEST, orjson.dumps(manifest), mode=0o600)
     atomic_write(folder / CURRENT, snap.name, mode=0o600)
@@ -125,7 +120,8 @@ def _read_manifest(folder: Path, tokenizer: Tokenizer, params: IndexParams) -> t
         raise CacheError("files missing or unexpected")
     names = sorted(files, key=lambda name: -_size(snap / name))  # the largest first
     with ThreadPoolExecutor(HASHERS) as pool:  # hashing releases the GIL: all cores help
-        digests = dict(zip(names, pool.map(lambda name: _digest(snap / name), names), strict=True))
+        sums = pool.map(lambda name: checksum.of_file(snap / name), names)
+        digests = dict(zip(names, sums, strict=True))
     for name, digest in files.items():
         if digests[name] != digest:
             raise CacheError(f"checksum mismatch in {name}")
