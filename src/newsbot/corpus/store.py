@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import stat as stat_module
 import tempfile
 import threading
 import time
@@ -175,6 +176,25 @@ def _entry(article: Article, stamp: list[int]) -> list[object]:
     return [*stamp, *(getattr(article, name) for name in _ENTRY_FIELDS)]
 
 
+def _stat_all(folder: Path, names: list[str]) -> list[tuple[str, os.stat_result]]:
+    """Each name with its status; relative to the open folder where the system allows, a third
+    faster than resolving every path."""
+    if os.stat not in os.supports_dir_fd:
+        return [(name, os.stat(folder / name)) for name in names]
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        return [(name, os.stat(name, dir_fd=fd)) for name in names]
+    finally:
+        os.close(fd)
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
 class Corpus:
     """The articles under one folder; every change goes to disk before it is visible."""
 
@@ -282,37 +302,30 @@ class Corpus:
         """The names in the folder, in its own order (sorting 250,000 names cost 0.4 s)."""
         try:
             return os.listdir(self.root)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
 
     def _listing(self) -> list[tuple[str, os.stat_result]]:
         """The article files in the folder's order with their status (size, modification time
         and inode tell whether one changed); leftovers of an interrupted write are reported and
         removed."""
-        if not self.root.is_dir():
-            return []
-        files = []
-        with os.scandir(self.root) as entries:
-            for entry in entries:
-                if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-                    self._remove_leftover(entry)
-                elif entry.name.endswith(".md") and entry.is_file():
-                    files.append(entry.name)
-        if os.stat not in os.supports_dir_fd:
-            return [(name, os.stat(self.root / name)) for name in files]
-        folder = os.open(self.root, os.O_RDONLY)
-        try:  # relative to the open folder: a third faster than resolving every path
-            return [(name, os.stat(name, dir_fd=folder)) for name in files]
-        finally:
-            os.close(folder)
-
-    def _remove_leftover(self, entry: os.DirEntry[str]) -> None:
+        names = self._names()
+        for name in [n for n in names if n.endswith(".tmp") and n.startswith(".")]:
+            self._remove_leftover(self.root / name)
+        files = [name for name in names if name.endswith(".md")]
         try:
-            if time.time() - entry.stat().st_mtime < LEFTOVER_SECONDS:
-                log.info("ignoring %s: a write in progress, or just interrupted", entry.name)
+            listing = _stat_all(self.root, files)
+        except OSError:  # one vanished meanwhile, or the folder did: file by file
+            listing = [(name, st) for name in files if (st := _stat_or_none(self.root / name))]
+        return [(name, st) for name, st in listing if stat_module.S_ISREG(st.st_mode)]
+
+    def _remove_leftover(self, path: Path) -> None:
+        try:
+            if time.time() - path.stat().st_mtime < LEFTOVER_SECONDS:
+                log.info("ignoring %s: a write in progress, or just interrupted", path.name)
                 return
-            os.unlink(entry.path)
-            log.warning("removed %s, left by an interrupted write; no article lost", entry.name)
+            path.unlink()
+            log.warning("removed %s, left by an interrupted write; no article lost", path.name)
         except OSError:
             pass
 
