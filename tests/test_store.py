@@ -128,6 +128,19 @@ def test_an_unchanged_folder_is_matched_whole_and_any_change_file_by_file(tmp_pa
     assert len(Corpus(root, cache)) == 31 and looked_up == []  # the cache was brought up to date
 
 
+def test_a_file_removed_while_the_folder_is_read_is_skipped(tmp_path, monkeypatch):
+    root = tmp_path / "c"
+    Corpus(root).add([Article(id=i, title=i, body=f"正文{i}。") for i in ("a", "b")])
+    real = store_module._stat_all
+
+    def racing(folder, names):
+        (folder / "a.md").unlink(missing_ok=True)
+        return real(folder, names)
+
+    monkeypatch.setattr(store_module, "_stat_all", racing)
+    assert [a.id for a in Corpus(root).articles] == ["b"]
+
+
 def test_the_collection_digest_follows_adds_and_deletes(tmp_path):
     store = Corpus(tmp_path / "c", tmp_path / "cache.json")
     empty = store.digest
