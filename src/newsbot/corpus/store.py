@@ -115,22 +115,26 @@ def _signed(data: dict) -> bytes:
 class _StoredArticle(Article):
     """An unchanged article known from the corpus cache: its fields are read from the cache
     entry when asked for (making 250,000 records field by field was a second of a restart), and
-    its body from its file (the index holds its passages already)."""
+    its body from its file (the index holds its passages already). Made by ``_stored``."""
 
-    def __init__(self, path: str, entry: list) -> None:
-        self.__dict__.update(_entry=entry, _path=path)
+    __slots__ = ("_body", "_entry", "_path")
+    _entry: list
+    _path: str
+    _body: str
 
     @property
     def body(self) -> str:  # type: ignore[override]
         """The body, read from the article's file the first time."""
-        body = self.__dict__.get("_body")
-        if body is None:
-            path = Path(self.__dict__["_path"])
-            try:
-                body = parse_markdown(path.read_text(encoding="utf-8-sig"), str(path)).body
-            except (OSError, UnicodeDecodeError) as exc:
-                raise CorpusError(f"文章 {self.id} 的文件无法读取：{exc}") from None
-            self.__dict__["_body"] = body
+        try:
+            return self._body
+        except AttributeError:
+            pass
+        path = Path(self._path)
+        try:
+            body = parse_markdown(path.read_text(encoding="utf-8-sig"), str(path)).body
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorpusError(f"文章 {self.id} 的文件无法读取：{exc}") from None
+        object.__setattr__(self, "_body", body)
         return body
 
     def __eq__(self, other: object) -> bool:
@@ -139,6 +143,20 @@ class _StoredArticle(Article):
         return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
 
     __hash__ = Article.__hash__
+
+
+_new_stored = object.__new__
+_set_entry = _StoredArticle._entry.__set__  # type: ignore[attr-defined]
+_set_path = _StoredArticle._path.__set__  # type: ignore[attr-defined]
+
+
+def _stored(path: str, entry: list) -> _StoredArticle:
+    """A stored article over its cache entry, made without ``__init__`` (a third of the cost of
+    250,000 of them at a restart)."""
+    article = _new_stored(_StoredArticle)
+    _set_entry(article, entry)
+    _set_path(article, path)
+    return article
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Article))
@@ -152,8 +170,8 @@ _ID_AT = _STAMP + _ENTRY_FIELDS.index("id")
 
 def _field(at: int, name: str) -> property:
     if name in _LISTS:
-        return property(lambda self: tuple(self.__dict__["_entry"][at]), doc=name)
-    return property(lambda self: self.__dict__["_entry"][at], doc=name)
+        return property(lambda self: tuple(self._entry[at]), doc=name)
+    return property(lambda self: self._entry[at], doc=name)
 
 
 for _at, _name in enumerate(_ENTRY_FIELDS, _STAMP):
@@ -165,7 +183,7 @@ def _from_cache(entry: list | None, stat: os.stat_result, path: str) -> Article 
     cache whose checksum holds was written by this code, so its entries are not re-checked."""
     if entry is None or entry[:_STAMP] != _stamp(stat):
         return None
-    return _StoredArticle(path, entry)
+    return _stored(path, entry)
 
 
 def _stamp(stat: os.stat_result) -> list[int]:
@@ -236,7 +254,7 @@ class Corpus:
             return None
         root = os.path.join(self.root, "")
         articles = {
-            entry[_ID_AT]: _StoredArticle(root + name, entry)
+            entry[_ID_AT]: _stored(root + name, entry)
             for name, entry in zip(cache.names, cache.entries, strict=True)
         }
         return articles if len(articles) == len(cache.names) else None
