@@ -222,7 +222,7 @@ class Corpus:
         self._lock = threading.RLock()
         self._articles: dict[str, Article] = {}
         self._by_print: dict[str, str] | None = None
-        self._entries: dict[str, list] = {}
+        self._entries: dict[str, list] | _Cache = {}
         self._digest: str | None = None
         self._cache_dirty = False
         self._cache_unordered = False
@@ -237,7 +237,7 @@ class Corpus:
             listing = self._listing()
             articles = self._all_cached(listing, cache)
             if articles is not None and cache is not None:
-                self._set(articles, cache.by_name(), [], cache.articles)
+                self._set(articles, cache, [], cache.articles)
             else:
                 self._read(listing, cache)
         self.save_cache()
@@ -296,7 +296,7 @@ class Corpus:
     def _set(
         self,
         articles: dict[str, Article],
-        entries: dict[str, list],
+        entries: dict[str, list] | _Cache,
         problems: list[str],
         digest: str | None,
     ) -> None:
@@ -307,6 +307,13 @@ class Corpus:
             self._entries = entries
             self._digest = digest
             self._cache_dirty = self._cache_unordered = False
+
+    def _entry_map(self) -> dict[str, list]:
+        """Each file's cache entry by its name; made from a cache matched whole on the first
+        change (a restart needs none)."""
+        if isinstance(self._entries, _Cache):
+            self._entries = self._entries.by_name()
+        return self._entries
 
     @property
     def digest(self) -> str:
@@ -376,7 +383,7 @@ class Corpus:
         with self._lock:
             if self.cache is None or not self._cache_dirty:
                 return
-            entries = dict(self._entries)
+            entries = dict(self._entry_map())
             data = {"root": str(self.root.resolve()), "articles": self.digest}
             unordered, self._cache_unordered = self._cache_unordered, False
             self._cache_dirty = False
@@ -495,7 +502,7 @@ class Corpus:
         except OSError:
             return article
         entry = _entry(article, _stamp(st))
-        self._entries[article.filename] = entry
+        self._entry_map()[article.filename] = entry
         self._digest = None
         self._cache_dirty = self._cache_unordered = True
         return _from_cache(entry, st, str(path)) or article
@@ -508,7 +515,7 @@ class Corpus:
             _fsync_dir(self.root)
             del self._articles[article.id]
             self._fingerprints().pop(article.fingerprint, None)
-            self._entries.pop(article.filename, None)
+            self._entry_map().pop(article.filename, None)
             self._digest = None
             self._cache_dirty = True
         log.info("deleted article %s", article.id)
