@@ -6,7 +6,7 @@ import pytest
 import rank_bm25
 
 from newsbot.index import bm25
-from newsbot.index.bm25 import BM25Okapi, Vocabulary
+from newsbot.index.bm25 import BM25Okapi, SortedTerms, Vocabulary
 
 VOCAB = [f"w{i}" for i in range(300)]
 
@@ -162,14 +162,28 @@ def test_empty_index_scores_nothing():
 def test_a_loaded_vocabulary_finds_terms_by_their_saved_order_then_grows():
     built = Vocabulary(["乙", "甲", "丙", "a", "甲乙"])
     sorted_terms, order = built.sorted()
-    assert sorted_terms == sorted(built.terms)
-    loaded = Vocabulary(sorted_terms=sorted_terms, order=order)
+    assert sorted_terms.terms() == sorted(built.terms)
+    loaded = Vocabulary(sorted_terms=SortedTerms(sorted_terms.blob), order=order)
     assert len(loaded) == 5
     for term in [*built.terms, "丁", "", "甲乙丙"]:
         assert loaded.get(term) == built.get(term)
     assert loaded.add("丁") == 5 and loaded.get("丁") == 5 and loaded.get("甲") == 1
     assert loaded.terms == ["乙", "甲", "丙", "a", "甲乙", "丁"] and len(loaded) == 6
-    assert loaded.sorted()[0] == sorted(loaded.terms)
+    assert loaded.sorted()[0].terms() == sorted(loaded.terms)
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3, 64])
+def test_sorted_terms_are_found_by_bisecting_their_bytes(stride):
+    terms = sorted(["乙", "甲", "丙", "a", "甲乙", "z", "ab", "é"])
+    loaded = SortedTerms(SortedTerms.of(terms).blob, stride)
+    assert len(loaded) == len(terms) and loaded.terms() == terms
+    assert [loaded.find(t) for t in terms] == list(range(len(terms)))
+    missing = ["", "甲乙丙", "b", "0", "aa", "丙丙", "\uffff"]
+    assert [loaded.find(t) for t in missing] == [None] * len(missing)
+    empty = SortedTerms(SortedTerms.of([]).blob)
+    assert len(empty) == 0 and empty.terms() == [] and empty.find("a") is None
+    with pytest.raises(ValueError, match="NUL"):
+        SortedTerms.of(["a\0b", "c"])
 
 
 def test_queries_from_many_threads_score_as_one_at_a_time():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -173,6 +173,62 @@ class _Ids(dict[str, int]):
         return term_id
 
 
+TERM_STRIDE = 64
+
+
+class SortedTerms:
+    """Terms in sort order as one UTF-8 blob, NUL between them (normalised text holds none),
+    found by bisection without a string per term: parsing 1.6 million strings was a quarter
+    of a 1M-passage restart. UTF-8 bytes sort as their code points, so the order is ``sorted``'s."""
+
+    def __init__(self, blob: bytes, stride: int = TERM_STRIDE) -> None:
+        self.blob = blob
+        self._stride = stride
+        if not blob:
+            self._starts = self._ends = memoryview(np.empty(0, np.int64))
+        else:
+            nul = np.flatnonzero(np.frombuffer(blob, np.uint8) == 0)
+            self._starts = memoryview(np.concatenate(([0], nul + 1)).astype(np.int64))
+            self._ends = memoryview(np.concatenate((nul, [len(blob)])).astype(np.int64))
+        # Every stride-th term as a string: bisecting these first leaves a few probes of the
+        # blob (a lookup 15 -> ~4 us at 1.6 million terms).
+        self._samples = [self[at].decode() for at in range(0, len(self), stride)]
+
+    @classmethod
+    def of(cls, terms: list[str]) -> SortedTerms:
+        """The blob of ``terms``, already in sort order."""
+        blob = "\0".join(terms).encode()
+        if blob.count(0) != max(len(terms) - 1, 0) or (terms == [""]):
+            raise ValueError("a term is empty or holds NUL")
+        return cls(blob)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, at: int) -> bytes:
+        return self.blob[self._starts[at] : self._ends[at]]
+
+    def find(self, term: str) -> int | None:
+        """The position of ``term``, or None."""
+        block = bisect_right(self._samples, term) - 1
+        if block < 0:
+            return None
+        low = block * self._stride
+        end = high = min(low + self._stride, len(self))
+        key, blob, starts, ends = term.encode(), self.blob, self._starts, self._ends
+        while low < high:
+            mid = (low + high) // 2
+            if blob[starts[mid] : ends[mid]] < key:
+                low = mid + 1
+            else:
+                high = mid
+        return low if low < end and blob[starts[low] : ends[low]] == key else None
+
+    def terms(self) -> list[str]:
+        """All terms as strings, in sort order."""
+        return self.blob.decode().split("\0") if self.blob else []
+
+
 class Vocabulary:
     """Terms and their ids; only ever grows, so snapshots can share it (an id a snapshot has not
     counted has a document frequency of 0 there). A vocabulary loaded from disk comes in term
@@ -182,11 +238,11 @@ class Vocabulary:
     def __init__(
         self,
         terms: Iterable[str] = (),
-        sorted_terms: list[str] | None = None,
+        sorted_terms: SortedTerms | None = None,
         order: np.ndarray | None = None,
     ) -> None:
         self._ids: _Ids | None = None
-        self._sorted: tuple[list[str], np.ndarray] | None = None
+        self._sorted: tuple[SortedTerms, np.ndarray] | None = None
         if sorted_terms is None or order is None:
             self._ids = _Ids(list(terms))
         else:
@@ -210,18 +266,18 @@ class Vocabulary:
                 if self._ids is None:
                     sorted_terms, order = self._sorted  # type: ignore[misc]
                     terms = [""] * len(sorted_terms)
-                    for term, term_id in zip(sorted_terms, order.tolist(), strict=True):
+                    for term, term_id in zip(sorted_terms.terms(), order.tolist(), strict=True):
                         terms[term_id] = term
                     self._ids = _Ids(terms)
         return self._ids
 
-    def sorted(self) -> tuple[list[str], np.ndarray]:
+    def sorted(self) -> tuple[SortedTerms, np.ndarray]:
         """The terms in sort order and their ids (how a vocabulary is saved)."""
         if self._ids is None:
             return self._sorted  # type: ignore[return-value]
         terms = list(self._ids.terms)
         order = sorted(range(len(terms)), key=terms.__getitem__)
-        return [terms[i] for i in order], np.array(order, np.int32)
+        return SortedTerms.of([terms[i] for i in order]), np.array(order, np.int32)
 
     def get(self, term: str) -> int | None:
         """The id of ``term``, or None when no document ever held it."""
@@ -229,8 +285,8 @@ class Vocabulary:
         if ids is not None:
             return ids.get(term)
         terms, order = self._sorted  # type: ignore[misc]
-        at = bisect_left(terms, term)
-        return int(order[at]) if at < len(terms) and terms[at] == term else None
+        at = terms.find(term)
+        return None if at is None else int(order[at])
 
     def add(self, term: str) -> int:
         """The id of ``term``, new if needed."""

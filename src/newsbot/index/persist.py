@@ -24,7 +24,14 @@ import orjson
 from newsbot import checksum
 from newsbot.corpus.article import Article, collection_digest
 from newsbot.corpus.store import atomic_write
-from newsbot.index.bm25 import SEGMENT_ARRAYS, BM25Okapi, Segment, Stats, Vocabulary
+from newsbot.index.bm25 import (
+    SEGMENT_ARRAYS,
+    BM25Okapi,
+    Segment,
+    SortedTerms,
+    Stats,
+    Vocabulary,
+)
 from newsbot.index.passages import StoredPassages
 from newsbot.index.search import (
     IndexParams,
@@ -36,7 +43,7 @@ from newsbot.index.search import (
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
-FORMAT = 8
+FORMAT = 9
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
@@ -78,7 +85,7 @@ def save(index: SearchIndex, folder: Path) -> Path:
         np.save(snap / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
     (snap / "passages.bin").write_bytes(b"".join(texts))
     sorted_terms, order = bm25.vocab.sorted()
-    (snap / "vocab.json").write_bytes(orjson.dumps(sorted_terms))
+    (snap / "vocab.bin").write_bytes(sorted_terms.blob)
     np.save(snap / "vocab_order.npy", order, allow_pickle=False)
     (snap / "names.json").write_bytes(orjson.dumps(names))
     table = {  # columns: a restart reads 250,000 articles twice as fast as one record each
@@ -170,7 +177,7 @@ def load(
             n_alive=int(manifest["n_alive"]),
             total_len=float(manifest["total_len"]),
         )
-        terms = orjson.loads((snap / "vocab.json").read_bytes())
+        terms = SortedTerms((snap / "vocab.bin").read_bytes())
         order = _array(snap, "vocab_order")
         if len(order) != len(terms) or (
             len(order) and not 0 <= order.min() <= order.max() < len(order)
