@@ -43,6 +43,8 @@ _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几日")
 _ASKS_YEAR = re.compile(r"哪年|哪一年|几年")
 _WORK = re.compile(r"《[^》]{1,60}》")
 _REASON = re.compile(r"由于|因为|原因|为了|鉴于|缘于|因(?!此|而)")  # causes, not consequences
+# A sentence opening with one of these points back to the one before it (「此战…」, 「在此背景下」).
+_ANAPHOR = re.compile(r"(?:在此|对此|为此|因此|此|这|该|上述|其后|随后|此后)")
 _TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
 
 
@@ -187,6 +189,7 @@ def _quote(
         i, j = _complete_sentence(texts, i, j, budget)
         # A why-question's sentence that gives no cause (「因此，畜牧业发达。」) follows it.
         before_first = qtype == "reason" and not any(fit.typed[lo:hi])
+        before_first = before_first or bool(_ANAPHOR.match(texts[i].lstrip()))
         i, j = _add_sentences(texts, i, j, budget, fit.typed, before_first)
         core, starts = "".join(texts[i : j + 1]), _starts_sentence(texts, i)
     core = core.strip()
