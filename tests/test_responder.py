@@ -49,6 +49,10 @@ def test_shorter_limit_still_holds_most_facts(engine):
         ("哪所学校获得表彰？", "org"),
         ("区总工会为何表彰先进个人？", "reason"),
         ("会议强调了什么？", "other"),
+        ("开展督导是出于什么目的？", "reason"),
+        ("复工复产受到哪些因素的影响？", "other"),
+        ("垃圾分拣站在哪些社区设立？", "place"),
+        ("复工企业在哪些方面得到支持？", "other"),
     ],
 )
 def test_question_types(tokenizer, question, qtype):
