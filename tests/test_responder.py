@@ -205,6 +205,27 @@ def test_the_best_sentence_wins_over_words_spread_across_sentences(tokenizer):
     assert "由加拿大总督委任" in answer.answer, answer.answer
 
 
+def test_the_sentence_keeping_the_questions_phrase_wins_a_tie(tokenizer):
+    body = (
+        "管城区科技中心是2018年成立的区属事业机构，主要研究和服务本地企业。"
+        "管城区科技中心是集孵化、培训和咨询为一体的综合性研究机构。"
+    )
+    responder = _responder_over(tokenizer, Article(id="k", title="科技中心", body=body))
+    answer = responder.ask("管城区科技中心是什么样的研究机构？", max_chars=40)
+    assert "综合性研究机构" in answer.answer, answer.answer
+
+
+def test_a_sentence_pointing_back_is_quoted_with_the_one_before(tokenizer):
+    body = (
+        "区人社局召开专题会议。去年以来，辖区多家企业遭遇用工短缺，订单积压严重。"
+        "在此背景下，区人社局决定开展春风行动专场招聘会。"
+        "招聘会吸引80家企业参加。"
+    )
+    responder = _responder_over(tokenizer, Article(id="z", title="专场招聘会", body=body))
+    answer = responder.ask("区人社局开展专场招聘会的背景是什么？", max_chars=50)
+    assert "用工短缺" in answer.answer and "在此背景下" in answer.answer, answer.answer
+
+
 def test_asking_words_leave_no_fragments_behind(tokenizer):
     terms = analyse("炮身的容量有多大？", tokenizer).terms
     assert "容量" in terms and not {"多", "大", "多大"} & set(terms)

@@ -15,10 +15,12 @@ from newsbot.text.tokenizer import Tokenizer
 
 ELLIPSIS = "…"
 # The weights of a clause's fit: the share of the question's weighted words it holds counts
-# fully; the share of the question's characters (catching 身体/体, 别名/别称) and the expected
+# fully; the share of the question's characters (catching 身体/体, 别名/别称), of its adjacent
+# character pairs (its phrases kept in order: 「研究机构」 over 研究…机构) and the expected
 # answer type add to it; a window pays for each clause holding none of the question's words.
 # Measured in bench/QUALITY.md.
 CHAR_WEIGHT = 0.5
+PAIR_WEIGHT = 0.2
 TYPE_BONUS = 0.1
 SPAN_PENALTY = 0.05
 
@@ -102,6 +104,11 @@ def _numbers(clause: str, question: str) -> list[str]:
 _DATE_ONLY = re.compile(r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{1,2}[日号]")
 
 
+def _pairs(question: str, chars: Collection[str]) -> list[str]:
+    """The question's adjacent pairs of meaningful characters (both in ``chars``)."""
+    return [a + b for a, b in zip(question, question[1:]) if a in chars and b in chars]
+
+
 def _trim(words: list[str], matched: list[bool], budget: int) -> str:
     """Cut an over-long clause to ``budget`` characters at word boundaries, around its matches."""
     first = next((i for i, m in enumerate(matched) if m), 0)
@@ -124,12 +131,16 @@ class _Fit:
     hits: list[frozenset[str]]
     char_hits: list[frozenset[str]]
     typed: list[bool]
+    pairs: Mapping[str, float]
+    pair_hits: list[frozenset[str]]
 
     def score(self, lo: int, hi: int) -> tuple[float, frozenset[str]]:
         """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold."""
         words = frozenset().union(*self.hits[lo:hi])
         chars = frozenset().union(*self.char_hits[lo:hi])
+        pairs = frozenset().union(*self.pair_hits[lo:hi])
         value = share(self.terms, words) + CHAR_WEIGHT * share(self.chars, chars)
+        value += PAIR_WEIGHT * share(self.pairs, pairs)
         return value + (TYPE_BONUS if any(self.typed[lo:hi]) else 0.0), words
 
 
@@ -155,12 +166,15 @@ def extract(
     texts = [c.text for c in clauses]
     norm_question = normalize(question)
     forms = {t: tokenizer.written(t) for t in terms}  # once per question, not per clause
+    pairs = dict.fromkeys(_pairs(norm_question, chars.keys()), 1.0)
     fit = _Fit(
         terms,
         chars,
         [c.held(forms) for c in clauses],
         [frozenset(chars.keys() & set(c.norm)) for c in clauses],
         [has_answer_type(c.norm, qtype, norm_question, tokenizer) for c in clauses],
+        pairs,
+        [frozenset(p for p in pairs if p in c.norm) for c in clauses],
     )
     score, lo, hi = max(
         ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)),
