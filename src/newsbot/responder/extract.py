@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clause
 from newsbot.text.normalize import normalize
@@ -106,7 +106,7 @@ _DATE_ONLY = re.compile(r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{
 
 def _pairs(question: str, chars: Collection[str]) -> list[str]:
     """The question's adjacent pairs of meaningful characters (both in ``chars``)."""
-    return [a + b for a, b in zip(question, question[1:]) if a in chars and b in chars]
+    return [a + b for a, b in pairwise(question) if a in chars and b in chars]
 
 
 def _trim(words: list[str], matched: list[bool], budget: int) -> str:
