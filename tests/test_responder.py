@@ -44,12 +44,14 @@ def test_shorter_limit_still_holds_most_facts(engine):
         ("哪个部门负责垃圾分拣？", "org"),
         ("会议下发了什么文件？", "work"),
         ("为什么要加强站点周边管控？", "reason"),
-        ("这种做法被称为什么？", "other"),
+        ("这种做法被称为什么？", "name"),  # not a why-question: 称为什么
         ("哪个社区负责人表示基层工作没有捷径？", "place"),
         ("哪所学校获得表彰？", "org"),
         ("区总工会为何表彰先进个人？", "reason"),
         ("会议强调了什么？", "other"),
         ("开展督导是出于什么目的？", "reason"),
+        ("管城回族区的简称是什么？", "name"),
+        ("这项行动又称什么？", "name"),
         ("复工复产受到哪些因素的影响？", "other"),
         ("垃圾分拣站在哪些社区设立？", "place"),
         ("复工企业在哪些方面得到支持？", "other"),
@@ -73,6 +75,8 @@ def test_answer_type_evidence(tokenizer):
     assert not has_answer_type("2020年全区", "date", "哪天", tokenizer)
     assert has_answer_type("由于延迟上市", "reason", "为什么困难", tokenizer)
     assert not has_answer_type("因此上市就充满困难", "reason", "为什么困难", tokenizer)
+    assert has_answer_type("管城回族区，简称管城区", "name", "管城回族区的简称是什么", tokenizer)
+    assert not has_answer_type("管城回族区位于郑州市", "name", "管城回族区的简称是什么", tokenizer)
 
 
 @pytest.mark.parametrize(

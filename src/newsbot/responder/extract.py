@@ -47,6 +47,11 @@ _WORK = re.compile(r"《[^》]{1,60}》")
 _REASON = re.compile(r"由于|因为|原因|为了|鉴于|缘于|因(?!此|而)")  # causes, not consequences
 # A sentence opening with one of these points back to the one before it (「此战…」, 「在此背景下」).
 _ANAPHOR = re.compile(r"(?:在此|对此|为此|因此|此|这|该|上述|其后|随后|此后)")
+# Words that introduce another name for something (the evidence a 「别名是什么」 question wants).
+_NAMED = re.compile(
+    r"又名|别名|别称|又称|简称|全称|原名|原称|俗称|亦称|也称|昵称|学名|英文|英语|外号|绰号|"
+    r"称为|称作|叫做|[(（][a-z]"
+)
 _TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
 
 
@@ -74,6 +79,8 @@ def has_answer_type(clause: str, qtype: str, question: str, tokenizer: Tokenizer
         found = pattern.findall(clause)
     elif qtype == "reason":
         found = _REASON.findall(clause)
+    elif qtype == "name":  # the marker itself is the evidence, even one the question uses
+        return bool(_NAMED.search(clause))
     elif qtype == "work":
         found = _WORK.findall(clause)
     elif qtype == "number":
