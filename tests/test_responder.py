@@ -180,54 +180,60 @@ def _responder_over(tokenizer, *articles):
     return Responder(SearchIndex(list(articles), tokenizer, IndexParams()), min_confidence=0.0)
 
 
-def test_the_answer_sentence_may_share_only_characters_with_the_question(tokenizer):
-    responder = _responder_over(
-        tokenizer,
-        Article(
-            id="fish",
-            title="蓝线裸顶鲷",
-            body=(
-                "蓝线裸顶鲷，又称蓝线白鱼，为鲈形目的一个种。本鱼分布于印度太平洋区，"
-                "包括东非、红海、日本与台湾等海域。本鱼体呈银灰色，有若干不规则污斑。"
-                "头长为眼径的五倍。背鳍硬棘10枚、软条10枚。"
-            ),
-        ),
-    )
-    answer = responder.ask("蓝线裸顶鲷的身体是什么颜色的？", max_chars=40)
-    assert answer.found and "银灰色" in answer.answer, answer.answer
-
-
-def test_the_best_sentence_wins_over_words_spread_across_sentences(tokenizer):
-    body = (
+QUOTED = {
+    "a sentence sharing only characters with the question (身体/体)": (
+        "蓝线裸顶鲷",
+        "蓝线裸顶鲷，又称蓝线白鱼，为鲈形目的一个种。本鱼分布于印度太平洋区，"
+        "包括东非、红海、日本与台湾等海域。本鱼体呈银灰色，有若干不规则污斑。"
+        "头长为眼径的五倍。背鳍硬棘10枚、软条10枚。",
+        "蓝线裸顶鲷的身体是什么颜色的？",
+        40,
+        ("银灰色",),
+    ),
+    "the best sentence over words spread across sentences": (
+        "加拿大总理",
         "加拿大总理为加拿大首席、内阁主席和政府首脑。名义上总理一职由加拿大总督委任，"
         "但根据宪法传统总理需要获得国会下议院的信任。总理一职在加拿大宪法的成文部分中"
         "并未被提及；行政权名义上属于君主，由总督代理执行。最初，总理职位的设立参照了"
-        "当时英国首相的职位；1867年5月24日，委任约翰·麦克唐纳爵士组建第一任加拿大联邦政府。"
-    )
-    responder = _responder_over(tokenizer, Article(id="pm", title="加拿大总理", body=body))
-    answer = responder.ask("名义上加拿大总理一职由谁委任？", max_chars=80)
-    assert "由加拿大总督委任" in answer.answer, answer.answer
-
-
-def test_the_sentence_keeping_the_questions_phrase_wins_a_tie(tokenizer):
-    body = (
+        "当时英国首相的职位；1867年5月24日，委任约翰·麦克唐纳爵士组建第一任加拿大联邦政府。",
+        "名义上加拿大总理一职由谁委任？",
+        80,
+        ("由加拿大总督委任",),
+    ),
+    "a tie won by the sentence keeping the question's phrase (研究机构)": (
+        "科技中心",
         "管城区科技中心是2018年成立的区属事业机构，主要研究和服务本地企业。"
-        "管城区科技中心是集孵化、培训和咨询为一体的综合性研究机构。"
-    )
-    responder = _responder_over(tokenizer, Article(id="k", title="科技中心", body=body))
-    answer = responder.ask("管城区科技中心是什么样的研究机构？", max_chars=40)
-    assert "综合性研究机构" in answer.answer, answer.answer
-
-
-def test_a_sentence_pointing_back_is_quoted_with_the_one_before(tokenizer):
-    body = (
+        "管城区科技中心是集孵化、培训和咨询为一体的综合性研究机构。",
+        "管城区科技中心是什么样的研究机构？",
+        40,
+        ("综合性研究机构",),
+    ),
+    "a sentence pointing back (在此背景下) quoted with the one before": (
+        "专场招聘会",
         "区人社局召开专题会议。去年以来，辖区多家企业遭遇用工短缺，订单积压严重。"
-        "在此背景下，区人社局决定开展春风行动专场招聘会。"
-        "招聘会吸引80家企业参加。"
-    )
-    responder = _responder_over(tokenizer, Article(id="z", title="专场招聘会", body=body))
-    answer = responder.ask("区人社局开展专场招聘会的背景是什么？", max_chars=50)
-    assert "用工短缺" in answer.answer and "在此背景下" in answer.answer, answer.answer
+        "在此背景下，区人社局决定开展春风行动专场招聘会。招聘会吸引80家企业参加。",
+        "区人社局开展专场招聘会的背景是什么？",
+        50,
+        ("用工短缺", "在此背景下"),
+    ),
+    "a why-question quoting the cause told before the consequence": (
+        "吉斯伯恩",
+        "吉斯伯恩位于北岛东岸。吉斯伯恩有长时间的日照，肥沃的土壤和河川带来丰富的水源。"
+        "因此，畜牧业发达。其他园艺、农业等种植的农产品，如葡萄经过加工酿制成酒，远销海外各地。"
+        "吉斯伯恩也是最接近国际换日线的城市。",
+        "为什么吉斯伯恩的畜牧业发达？",
+        60,
+        ("日照", "畜牧业发达"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", QUOTED)
+def test_the_quoted_sentence(tokenizer, case):
+    title, body, question, limit, wanted = QUOTED[case]
+    responder = _responder_over(tokenizer, Article(id="a", title=title, body=body))
+    answer = responder.ask(question, max_chars=limit)
+    assert answer.found and all(w in answer.answer for w in wanted), answer.answer
 
 
 def test_asking_words_leave_no_fragments_behind(tokenizer):
@@ -251,17 +257,6 @@ def test_a_name_glued_to_the_next_character_still_finds_its_article(tokenizer):
     answer = responder.ask("杨昊现效力于哪里？")  # jieba cuts 「杨昊现」, a word no article holds
     assert answer.found and "杨昊" in answer.terms, answer
     assert answer.sources[0].id == "yh" and "陕西长安竞技" in answer.answer, answer
-
-
-def test_a_why_question_quotes_the_cause_told_before_the_consequence(tokenizer):
-    body = (
-        "吉斯伯恩位于北岛东岸。吉斯伯恩有长时间的日照，肥沃的土壤和河川带来丰富的水源。"
-        "因此，畜牧业发达。其他园艺、农业等种植的农产品，如葡萄经过加工酿制成酒，远销海外各地。"
-        "吉斯伯恩也是最接近国际换日线的城市。"
-    )
-    responder = _responder_over(tokenizer, Article(id="g", title="吉斯伯恩", body=body))
-    answer = responder.ask("为什么吉斯伯恩的畜牧业发达？", max_chars=60)
-    assert "日照" in answer.answer and "畜牧业发达" in answer.answer, answer.answer
 
 
 def test_a_whole_sentence_may_use_every_character_of_the_limit(tokenizer):
