@@ -87,22 +87,29 @@ def _fsync_dir(folder: Path) -> None:
 
 
 # Bump when the cache changes shape; an older cache is ignored (the files are parsed). Entries
-# are flat lists: a dict per entry made reading them twice as slow.
-CACHE_FORMAT = 5
+# are flat lists (a dict per entry made reading them twice as slow), and the files' stamps one
+# flat list of numbers that a restart compares with the folder's in one go.
+CACHE_FORMAT = 6
 
 
 @dataclass(frozen=True)
 class _Cache:
-    """What the corpus cache knows: the files in the folder's order, an entry for each, and the
-    collection digest of their articles."""
+    """What the corpus cache knows: the files in the folder's order, the stamp of each (size,
+    modification time, inode; three numbers a file, flat), an entry for each, and the collection
+    digest of their articles."""
 
     names: list[str]
+    stamps: list[int]
     entries: list[list]
     articles: str
 
-    def by_name(self) -> dict[str, list]:
-        """Each file's entry by its name."""
-        return dict(zip(self.names, self.entries, strict=True))
+    def by_name(self) -> dict[str, tuple[list[int], list]]:
+        """Each file's stamp and entry by its name."""
+        stamps = self.stamps
+        return {
+            name: (stamps[_STAMP * k : _STAMP * k + _STAMP], entry)
+            for k, (name, entry) in enumerate(zip(self.names, self.entries, strict=True))
+        }
 
 
 def _signed(data: dict) -> bytes:
@@ -161,11 +168,11 @@ def _stored(path: str, entry: list) -> _StoredArticle:
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Article))
 _CACHED_FIELDS = tuple(f for f in _FIELDS if f != "body")
-# A cache entry: the file's size, modification time and inode, then these, in this order.
+# A cache entry: these fields, in this order.
 _ENTRY_FIELDS = ("digest", "fingerprint", *_CACHED_FIELDS)
-_STAMP = 3
+_STAMP = 3  # numbers in a file's stamp
 _LISTS = ("authors", "tags")
-_ID_AT = _STAMP + _ENTRY_FIELDS.index("id")
+_ID_AT = _ENTRY_FIELDS.index("id")
 
 
 def _field(at: int, name: str) -> property:
@@ -174,24 +181,31 @@ def _field(at: int, name: str) -> property:
     return property(lambda self: self._entry[at], doc=name)
 
 
-for _at, _name in enumerate(_ENTRY_FIELDS, _STAMP):
+for _at, _name in enumerate(_ENTRY_FIELDS):
     setattr(_StoredArticle, _name, _field(_at, _name))
 
 
-def _from_cache(entry: list | None, stat: os.stat_result, path: str) -> Article | None:
+def _from_cache(
+    known: tuple[list[int], list] | None, stat: os.stat_result, path: str
+) -> Article | None:
     """The cached article when the file is unchanged, else None (so it is parsed again). A
     cache whose checksum holds was written by this code, so its entries are not re-checked."""
-    if entry is None or entry[:_STAMP] != _stamp(stat):
+    if known is None or known[0] != _stamp(stat):
         return None
-    return _stored(path, entry)
+    return _stored(path, known[1])
 
 
 def _stamp(stat: os.stat_result) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
-def _entry(article: Article, stamp: list[int]) -> list[object]:
-    return [*stamp, *(getattr(article, name) for name in _ENTRY_FIELDS)]
+def _entry(article: Article) -> list[object]:
+    return [getattr(article, name) for name in _ENTRY_FIELDS]
+
+
+def _stamps(listing: list[tuple[str, os.stat_result]]) -> list[int]:
+    """The stamps of listed files, flat, as the cache keeps them."""
+    return [n for _, st in listing for n in (st.st_size, st.st_mtime_ns, st.st_ino)]
 
 
 def _stat_all(folder: Path, names: list[str]) -> list[tuple[str, os.stat_result]]:
@@ -222,7 +236,7 @@ class Corpus:
         self._lock = threading.RLock()
         self._articles: dict[str, Article] = {}
         self._by_print: dict[str, str] | None = None
-        self._entries: dict[str, list] | _Cache = {}
+        self._entries: dict[str, tuple[list[int], list]] | _Cache = {}
         self._digest: str | None = None
         self._cache_dirty = False
         self._cache_unordered = False
@@ -250,7 +264,7 @@ class Corpus:
         restart); None when anything differs."""
         if cache is None or [name for name, _ in listing] != cache.names:
             return None
-        if [_stamp(stat) for _, stat in listing] != [e[:_STAMP] for e in cache.entries]:
+        if _stamps(listing) != cache.stamps:
             return None
         root = os.path.join(self.root, "")
         articles = {
@@ -266,7 +280,7 @@ class Corpus:
         problems: list[str] = []
         known = cache.by_name() if cache is not None else {}
         root = os.path.join(self.root, "")  # with its separator: a path is root + name
-        seen: dict[str, list] = {}
+        seen: dict[str, tuple[list[int], list]] = {}
         parsed = 0
         for name, stat in listing:
             entry = known.get(name)
@@ -289,14 +303,14 @@ class Corpus:
                 del seen[other]
             articles[article.id] = article
             files[article.id] = name
-            seen[name] = entry if cached else _entry(article, _stamp(stat))
+            seen[name] = entry if entry is not None and cached else (_stamp(stat), _entry(article))
         self._set(articles, seen, problems, None)
         self._cache_dirty = bool(parsed or cache is None or list(seen) != cache.names)
 
     def _set(
         self,
         articles: dict[str, Article],
-        entries: dict[str, list] | _Cache,
+        entries: dict[str, tuple[list[int], list]] | _Cache,
         problems: list[str],
         digest: str | None,
     ) -> None:
@@ -308,7 +322,7 @@ class Corpus:
             self._digest = digest
             self._cache_dirty = self._cache_unordered = False
 
-    def _entry_map(self) -> dict[str, list]:
+    def _entry_map(self) -> dict[str, tuple[list[int], list]]:
         """Each file's cache entry by its name; made from a cache matched whole on the first
         change (a restart needs none)."""
         if isinstance(self._entries, _Cache):
@@ -366,13 +380,15 @@ class Corpus:
             if meta.get(checksum.ALGORITHM) != checksum.of_bytes(body):
                 raise ValueError("checksum mismatch")
             data = orjson.loads(body)
-            cache = _Cache(data["names"], data["entries"], data["articles"])
+            cache = _Cache(data["names"], data["stamps"], data["entries"], data["articles"])
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring unreadable corpus cache %s: %s", self.cache, exc)
             return None
-        if data.get("root") != str(self.root.resolve()) or len(cache.names) != len(cache.entries):
+        if data.get("root") != str(self.root.resolve()) or not (
+            len(cache.names) == len(cache.entries) == len(cache.stamps) // _STAMP
+        ):
             return None
         return cache
 
@@ -390,7 +406,11 @@ class Corpus:
         names = [n for n in self._names() if n in entries] if unordered else list(entries)
         if len(names) != len(entries):
             names = list(entries)
-        data.update(names=names, entries=[entries[n] for n in names])
+        data.update(
+            names=names,
+            stamps=[n for name in names for n in entries[name][0]],
+            entries=[entries[name][1] for name in names],
+        )
         try:
             atomic_write(self.cache, _signed(data), mode=0o600)
         except OSError as exc:
@@ -501,11 +521,11 @@ class Corpus:
             st = path.stat()
         except OSError:
             return article
-        entry = _entry(article, _stamp(st))
-        self._entry_map()[article.filename] = entry
+        entry = _entry(article)
+        self._entry_map()[article.filename] = (_stamp(st), entry)
         self._digest = None
         self._cache_dirty = self._cache_unordered = True
-        return _from_cache(entry, st, str(path)) or article
+        return _stored(str(path), entry)
 
     def delete(self, article_id: str) -> Article:
         """Remove an article from disk and from the corpus."""
