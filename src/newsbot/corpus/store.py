@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 import os
 import stat as stat_module
 import tempfile
@@ -101,7 +102,7 @@ class _Cache:
     names: list[str]
     stamps: list[int]
     entries: list[list]
-    articles: str
+    digest: str
 
     def by_name(self) -> dict[str, tuple[list[int], list]]:
         """Each file's stamp and entry by its name."""
@@ -170,7 +171,6 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(Article))
 _CACHED_FIELDS = tuple(f for f in _FIELDS if f != "body")
 # A cache entry: these fields, in this order.
 _ENTRY_FIELDS = ("digest", "fingerprint", *_CACHED_FIELDS)
-_STAMP = 3  # numbers in a file's stamp
 _LISTS = ("authors", "tags")
 _ID_AT = _ENTRY_FIELDS.index("id")
 
@@ -195,8 +195,13 @@ def _from_cache(
     return _stored(path, known[1])
 
 
+# What tells whether a file changed: its size, modification time and inode.
+_stamp_of = operator.attrgetter("st_size", "st_mtime_ns", "st_ino")
+_STAMP = 3  # numbers in a file's stamp
+
+
 def _stamp(stat: os.stat_result) -> list[int]:
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    return list(_stamp_of(stat))
 
 
 def _entry(article: Article) -> list[object]:
@@ -205,7 +210,7 @@ def _entry(article: Article) -> list[object]:
 
 def _stamps(listing: list[tuple[str, os.stat_result]]) -> list[int]:
     """The stamps of listed files, flat, as the cache keeps them."""
-    return [n for _, st in listing for n in (st.st_size, st.st_mtime_ns, st.st_ino)]
+    return [n for _, st in listing for n in _stamp_of(st)]
 
 
 def _stat_all(folder: Path, names: list[str]) -> list[tuple[str, os.stat_result]]:
@@ -249,22 +254,19 @@ class Corpus:
         with paused_gc():
             cache = self._read_cache()
             listing = self._listing()
-            articles = self._all_cached(listing, cache)
-            if articles is not None and cache is not None:
-                self._set(articles, cache, [], cache.articles)
+            if cache is not None and (articles := self._all_cached(listing, cache)) is not None:
+                self._set(articles, cache, [], cache.digest)
             else:
                 self._read(listing, cache)
         self.save_cache()
 
     def _all_cached(
-        self, listing: list[tuple[str, os.stat_result]], cache: _Cache | None
+        self, listing: list[tuple[str, os.stat_result]], cache: _Cache
     ) -> dict[str, Article] | None:
         """Every article from the cache when the folder lists exactly its files, in its order,
         each unchanged: two list comparisons instead of a lookup per file (1 s of a 250,000-file
         restart); None when anything differs."""
-        if cache is None or [name for name, _ in listing] != cache.names:
-            return None
-        if _stamps(listing) != cache.stamps:
+        if [name for name, _ in listing] != cache.names or _stamps(listing) != cache.stamps:
             return None
         root = os.path.join(self.root, "")
         articles = {
@@ -303,7 +305,7 @@ class Corpus:
                 del seen[other]
             articles[article.id] = article
             files[article.id] = name
-            seen[name] = entry if entry is not None and cached else (_stamp(stat), _entry(article))
+            seen[name] = entry if cached and entry else (_stamp(stat), _entry(article))
         self._set(articles, seen, problems, None)
         self._cache_dirty = bool(parsed or cache is None or list(seen) != cache.names)
 
