@@ -1,6 +1,6 @@
 import pytest
 
-from newsbot.corpus.article import Article
+from newsbot.corpus.article import Article, collection_digest
 from newsbot.index import Passage, SearchIndex, split_passages
 from newsbot.index.search import Clause, IndexParams
 
@@ -127,3 +127,14 @@ def test_a_clause_holds_the_terms_among_its_tokens_cutting_only_when_one_is_writ
     untouched = Clause("没有相关的词", "没有相关的词", engine.tokenizer)
     assert untouched.held(forms(["管城回族区"])) == frozenset()
     assert "tokens" not in vars(untouched)
+
+
+def test_an_index_carries_its_collection_digest_through_changes(tokenizer):
+    first = [Article(id=f"a{n}", title=f"第{n}篇", body=f"正文{n}。") for n in range(4)]
+    index = SearchIndex(first, tokenizer)
+    assert index.digest == collection_digest(first)
+    edited = Article(id="a1", title="第1篇", body="改过的正文。")
+    changed = index.updated(added=[edited, Article(id="b", title="新", body="新的。")])
+    changed = changed.updated(removed=["a2"])
+    assert changed.digest == collection_digest(changed.articles.values())
+    assert changed.digest != index.digest == collection_digest(first)  # the old snapshot kept

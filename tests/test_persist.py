@@ -60,7 +60,7 @@ class CountingDict(dict):
 def test_a_matching_collection_digest_spares_checking_articles_one_by_one(config, tokenizer):
     engine = Engine(config, tokenizer)
     folder, articles = config.state_dir / "index", CountingDict(engine.corpus.by_id())
-    loaded, changed = persist.load(folder, articles, tokenizer, engine.params, digest="stale")
+    loaded, changed = persist.load(folder, articles, tokenizer, engine.params, digest=0)
     assert not changed and articles.looked_up == len(articles)
     articles.looked_up = 0
     matched, changed = persist.load(
@@ -70,6 +70,22 @@ def test_a_matching_collection_digest_spares_checking_articles_one_by_one(config
     assert matched.articles == loaded.articles and matched.spans == loaded.spans
     for q in QUESTIONS:
         assert ranking(matched, tokenizer, q) == ranking(loaded, tokenizer, q)
+
+
+def test_a_snapshot_without_a_valid_digest_is_saved_again_once(config, tokenizer):
+    Engine(config, tokenizer)
+    folder = config.state_dir / "index"
+    manifest_path = folder / (folder / persist.CURRENT).read_text().strip() / persist.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["digest"]  # as written before the digest existed
+    manifest_path.write_text(json.dumps(manifest))
+    articles = CountingDict(Engine(config, tokenizer).corpus.by_id())  # checks, then saves again
+    _, changed = persist.load(folder, articles, tokenizer, IndexParams(), digest=0)
+    assert not changed and articles.looked_up == len(articles)
+    articles.looked_up = 0
+    engine = Engine(config, tokenizer)
+    persist.load(folder, articles, tokenizer, engine.params, digest=engine.corpus.digest)
+    assert articles.looked_up == 0
 
 
 def test_changes_on_disk_since_the_save_are_applied(config, tokenizer):

@@ -7,7 +7,7 @@ import pytest
 
 from newsbot.corpus import Corpus
 from newsbot.corpus import store as store_module
-from newsbot.corpus.article import Article, to_markdown
+from newsbot.corpus.article import Article, collection_digest, to_markdown
 from newsbot.corpus.store import atomic_write
 from newsbot.errors import CorpusError
 
@@ -146,13 +146,17 @@ def test_a_file_removed_while_the_folder_is_read_is_skipped(tmp_path, monkeypatc
 
 def test_the_collection_digest_follows_adds_and_deletes(tmp_path):
     store = Corpus(tmp_path / "c", tmp_path / "cache.json")
-    empty = store.digest
+    empty = store.digest  # worked out now, then only stepped by each change
     store.add([Article(id="a", title="甲", body="第一篇。")])
     one = store.digest
-    store.add([Article(id="b", title="乙", body="第二篇。")])
+    store.add(
+        [Article(id="b", title="乙", body="第二篇。"), Article(id="c", title="丙", body="三。")]
+    )
     assert len({empty, one, store.digest}) == 3
+    assert store.digest == collection_digest(store.articles)
     store.delete("b")
-    assert store.digest == one
+    store.delete("c")
+    assert store.digest == one == collection_digest(store.articles)
     assert Corpus(tmp_path / "c").digest == one  # computed from the files, no cache
 
 

@@ -67,11 +67,45 @@ def content_fingerprint(title: str, body: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def collection_digest(articles: Iterable[Article]) -> str:
-    """A hash of which articles (id and digest) a collection holds, in any order: an index saved
-    with the corpus's hash needs no article-by-article check on load."""
-    pairs = sorted(f"{a.id}\0{a.digest}" for a in articles)
-    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()
+# A collection's digest is the sum of its articles' marks modulo this: adding or removing an
+# article costs one mark, not a pass over the collection (0.4 s at 250,000 articles).
+DIGEST_MODULUS = 1 << 128
+
+
+def article_mark(article_id: str, digest: str) -> int:
+    """A 128-bit number for one article's id and content digest."""
+    raw = hashlib.blake2b(f"{article_id}\0{digest}".encode(), digest_size=16).digest()
+    return int.from_bytes(raw, "big")
+
+
+def collection_digest(articles: Iterable[Article]) -> int:
+    """Which articles (id and digest) a collection holds, in any order: a saved index whose
+    digest equals the corpus's needs no article-by-article check on load."""
+    return sum(article_mark(a.id, a.digest) for a in articles) % DIGEST_MODULUS
+
+
+def digest_changed(
+    digest: int, added: Iterable[Article] = (), removed: Iterable[Article] = ()
+) -> int:
+    """``digest`` of a collection after ``added`` joined it and ``removed`` left it."""
+    plus = sum(article_mark(a.id, a.digest) for a in added)
+    minus = sum(article_mark(a.id, a.digest) for a in removed)
+    return (digest + plus - minus) % DIGEST_MODULUS
+
+
+def digest_text(digest: int) -> str:
+    """A collection digest as saved in JSON (128 bits do not fit its integers)."""
+    return f"{digest:032x}"
+
+
+def parse_digest(text: object) -> int | None:
+    """A collection digest read back, or None when ``text`` is not one."""
+    if not isinstance(text, str) or len(text) != 32:
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
 
 
 def make_id(title: str, body: str) -> str:

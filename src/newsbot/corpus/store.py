@@ -22,6 +22,9 @@ from newsbot.bulkload import paused_gc
 from newsbot.corpus.article import (
     Article,
     collection_digest,
+    digest_changed,
+    digest_text,
+    parse_digest,
     parse_markdown,
     to_markdown,
     validate_id,
@@ -90,7 +93,7 @@ def _fsync_dir(folder: Path) -> None:
 # Bump when the cache changes shape; an older cache is ignored (the files are parsed). Entries
 # are flat lists (a dict per entry made reading them twice as slow), and the files' stamps one
 # flat list of numbers that a restart compares with the folder's in one go.
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class _Cache:
     names: list[str]
     stamps: list[int]
     entries: list[list]
-    digest: str
+    digest: int
 
     def by_name(self) -> dict[str, tuple[list[int], list]]:
         """Each file's stamp and entry by its name."""
@@ -242,7 +245,7 @@ class Corpus:
         self._articles: dict[str, Article] = {}
         self._by_print: dict[str, str] | None = None
         self._entries: dict[str, tuple[list[int], list]] | _Cache = {}
-        self._digest: str | None = None
+        self._digest: int | None = None
         self._cache_dirty = False
         self._cache_unordered = False
         self.problems: list[str] = []
@@ -314,7 +317,7 @@ class Corpus:
         articles: dict[str, Article],
         entries: dict[str, tuple[list[int], list]] | _Cache,
         problems: list[str],
-        digest: str | None,
+        digest: int | None,
     ) -> None:
         with self._lock:
             self._articles = articles
@@ -332,8 +335,9 @@ class Corpus:
         return self._entries
 
     @property
-    def digest(self) -> str:
-        """The collection digest of the articles (see ``collection_digest``)."""
+    def digest(self) -> int:
+        """The collection digest of the articles (see ``collection_digest``): worked out once,
+        then kept up to date by each change."""
         with self._lock:
             if self._digest is None:
                 self._digest = collection_digest(self._articles.values())
@@ -382,7 +386,10 @@ class Corpus:
             if meta.get(checksum.ALGORITHM) != checksum.of_bytes(body):
                 raise ValueError("checksum mismatch")
             data = orjson.loads(body)
-            cache = _Cache(data["names"], data["stamps"], data["entries"], data["articles"])
+            digest = parse_digest(data["digest"])
+            if digest is None:
+                raise ValueError("no collection digest")
+            cache = _Cache(data["names"], data["stamps"], data["entries"], digest)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -402,7 +409,7 @@ class Corpus:
             if self.cache is None or not self._cache_dirty:
                 return
             entries = dict(self._entry_map())
-            data = {"root": str(self.root.resolve()), "articles": self.digest}
+            data = {"root": str(self.root.resolve()), "digest": digest_text(self.digest)}
             unordered, self._cache_unordered = self._cache_unordered, False
             self._cache_dirty = False
         names = [n for n in self._names() if n in entries] if unordered else list(entries)
@@ -487,6 +494,8 @@ class Corpus:
             for article in added:
                 self._articles[article.id] = article
                 prints[article.fingerprint] = article.id
+            if self._digest is not None:
+                self._digest = digest_changed(self._digest, added=added)
         for article in added[:LOGGED]:
             log.info("stored article %s (%s)", article.id, article.title)
         if len(added) > LOGGED:
@@ -525,7 +534,6 @@ class Corpus:
             return article
         entry = _entry(article)
         self._entry_map()[article.filename] = (_stamp(st), entry)
-        self._digest = None
         self._cache_dirty = self._cache_unordered = True
         return _stored(str(path), entry)
 
@@ -538,7 +546,8 @@ class Corpus:
             del self._articles[article.id]
             self._fingerprints().pop(article.fingerprint, None)
             self._entry_map().pop(article.filename, None)
-            self._digest = None
+            if self._digest is not None:
+                self._digest = digest_changed(self._digest, removed=[article])
             self._cache_dirty = True
         log.info("deleted article %s", article.id)
         return article

@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 
 from newsbot import checksum
-from newsbot.corpus.article import Article, collection_digest
+from newsbot.corpus.article import Article, digest_text, parse_digest
 from newsbot.corpus.store import atomic_write
 from newsbot.index.bm25 import (
     SEGMENT_ARRAYS,
@@ -99,7 +99,7 @@ def save(index: SearchIndex, folder: Path) -> Path:
         "segments": [[s.start, s.n_docs, s.avgdl] for s in bm25.segments],
         "n_alive": bm25.n_alive,
         "total_len": bm25.stats.total_len,
-        "articles": collection_digest(articles),
+        "digest": digest_text(index.digest),
         "files": {p.name: checksum.of_file(p) for p in sorted(snap.iterdir())},
     }
     atomic_write(snap / MANIFEST, orjson.dumps(manifest), mode=0o600)
@@ -156,7 +156,7 @@ def load(
     tokenizer: Tokenizer,
     params: IndexParams,
     tokenise: Tokenise = tokenise_serially,
-    digest: str | None = None,
+    digest: int | None = None,
 ) -> tuple[SearchIndex, bool]:
     """The saved index brought up to date with ``articles`` (or a mapping of them by id), and
     whether that changed it; CacheError when the snapshot cannot be used. ``digest``, the
@@ -206,9 +206,11 @@ def load(
         raise CacheError("arrays do not agree with each other")
     bm25 = BM25Okapi(vocab, segments, stats, params.k1, params.b, params.epsilon)
     current = articles if isinstance(articles, Mapping) else {a.id: a for a in articles}
-    if digest is not None and digest == manifest.get("articles") and len(current) == len(ids):
+    saved_digest = parse_digest(manifest.get("digest"))
+    if digest is not None and digest == saved_digest:
         spans = dict(zip(ids, zip(starts, ends, strict=True), strict=True))
-        return SearchIndex.restore(tokenizer, params, bm25, passages, dict(current), spans), False
+        kept = dict(current)
+        return SearchIndex.restore(tokenizer, params, bm25, passages, kept, spans, digest), False
     kept: dict[str, Article] = {}
     spans: dict[str, tuple[int, int]] = {}
     gone: list[int] = []
@@ -225,7 +227,7 @@ def load(
     bm25 = bm25.remove(gone, documents)
     index = SearchIndex.restore(tokenizer, params, bm25, passages, kept, spans)
     added = [a for i, a in current.items() if i not in kept] if len(kept) < len(current) else []
-    if not added and not gone:
-        return index, False
+    if not added and not gone:  # saved again only if its digest was missing or stale
+        return index, index.digest != saved_digest
     log.info("index snapshot: %d articles to add, %d passages to drop", len(added), len(gone))
     return index.updated(added=added, tokenise=tokenise), True

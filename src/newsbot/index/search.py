@@ -12,7 +12,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from newsbot.config import Config
-from newsbot.corpus.article import Article
+from newsbot.corpus.article import Article, collection_digest, digest_changed
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, PassageList, split_passages
 from newsbot.text.normalize import normalize_each
@@ -130,6 +130,7 @@ class SearchIndex:
         self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(self._split_clauses)
         self._titles = lru_cache(maxsize=TITLE_CACHE)(self._title_tokens)
         self._latest: list[Article] | None = None
+        self._digest: int | None = None
         self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
 
     @classmethod
@@ -141,11 +142,14 @@ class SearchIndex:
         passages: Sequence[Passage],
         articles: dict[str, Article],
         spans: dict[str, tuple[int, int]],
+        digest: int | None = None,
     ) -> SearchIndex:
-        """An index from saved parts (see ``persist``)."""
+        """An index from saved parts (see ``persist``); ``digest``: its articles' collection
+        digest, when known."""
         index = cls([], tokenizer, params)
         index.bm25, index.articles, index.spans = bm25, articles, spans
         index.passages = PassageList([passages])
+        index._digest = digest
         return index
 
     # --- changes -------------------------------------------------------------------------------
@@ -174,6 +178,7 @@ class SearchIndex:
         new.bm25 = self.bm25
         new._clauses, new._titles = self._clauses, self._titles
         new._latest = None
+        new._digest = self._digest
         return new
 
     def updated(
@@ -188,15 +193,18 @@ class SearchIndex:
         gone = {*removed, *(a.id for a in added)} & new.articles.keys()
         docs: list[int] = []
         documents: list[np.ndarray] = []
+        dropped: list[Article] = []
         for article_id in gone:
             start, end = new.spans.pop(article_id)
-            article = new.articles.pop(article_id)
+            dropped.append(new.articles.pop(article_id))
             docs += range(start, end)
             documents += indexed_terms(
-                self.tokenizer, new.bm25.vocab, article.title, new.passages[start:end]
+                self.tokenizer, new.bm25.vocab, dropped[-1].title, new.passages[start:end]
             )
         new.bm25 = new.bm25.remove(docs, documents)
         new._add(tokenise(list(added), self.tokenizer, self.params, new.bm25.vocab))
+        if new._digest is not None:
+            new._digest = digest_changed(new._digest, added=added, removed=dropped)
         if len(new.bm25.segments) > MAX_SEGMENTS or new.bm25.dead > MAX_DEAD_SHARE * max(
             new.bm25.n_docs, 1
         ):
@@ -235,6 +243,14 @@ class SearchIndex:
             self.spans[passage.article_id] = (start, doc + 1)
 
     # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def digest(self) -> int:
+        """The collection digest of the articles indexed (see ``collection_digest``): worked out
+        once, then carried from snapshot to snapshot by each change."""
+        if self._digest is None:
+            self._digest = collection_digest(self.articles.values())
+        return self._digest
 
     def compatible(self, tokenizer: Tokenizer, params: IndexParams) -> bool:
         """Whether this index was made with the same tokenizer settings and parameters."""
