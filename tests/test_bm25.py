@@ -170,6 +170,17 @@ def test_a_loaded_vocabulary_finds_terms_by_their_saved_order_then_grows():
     assert loaded.add("丁") == 5 and loaded.get("丁") == 5 and loaded.get("甲") == 1
     assert loaded.terms == ["乙", "甲", "丙", "a", "甲乙", "丁"] and len(loaded) == 6
     assert loaded.sorted()[0].terms() == sorted(loaded.terms)
+    assert not isinstance(loaded.ids, dict)  # a push's few terms hashed no saved one
+
+
+def test_a_large_batch_into_a_loaded_vocabulary_keeps_every_id():
+    built = Vocabulary([f"词{n}" for n in range(40)])
+    loaded = Vocabulary(sorted_terms=SortedTerms(built.sorted()[0].blob), order=built.sorted()[1])
+    assert loaded.merge(["词3", "新"]).tolist() == [3, 40]  # a few: by bisection
+    assert not isinstance(loaded.ids, dict)
+    batch = [f"词{n}" for n in range(0, 40, 2)] + ["新", "又新"]
+    assert loaded.merge(batch).tolist() == [*range(0, 40, 2), 40, 41]  # many: one dictionary
+    assert isinstance(loaded.ids, dict) and loaded.get("词39") == 39 and len(loaded) == 42
 
 
 @pytest.mark.parametrize("stride", [1, 2, 3, 64])

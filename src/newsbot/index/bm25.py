@@ -174,6 +174,8 @@ class _Ids(dict[str, int]):
 
 
 TERM_STRIDE = 64
+# A saved term found by bisection costs about as much as hashing four into a dictionary.
+BISECTS_PER_HASH = 4
 
 
 class SortedTerms:
@@ -229,11 +231,42 @@ class SortedTerms:
         return self.blob.decode().split("\0") if self.blob else []
 
 
+class _LoadedIds:
+    """term → id for a vocabulary loaded from disk: saved terms are found in their sorted blob,
+    terms added since get the next ids in a small dictionary (hashing 1.6 million saved terms
+    made the first push after a 1M restart take 4 s). A missing term gets the next id."""
+
+    def __init__(self, sorted_terms: SortedTerms, order: np.ndarray) -> None:
+        self.sorted_terms, self.order = sorted_terms, order
+        self.added: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.order) + len(self.added)
+
+    def get(self, term: str, default: int | None = None) -> int | None:
+        at = self.sorted_terms.find(term)
+        return int(self.order[at]) if at is not None else self.added.get(term, default)
+
+    def __getitem__(self, term: str) -> int:
+        term_id = self.get(term)
+        if term_id is None:
+            term_id = self.added[term] = len(self)
+        return term_id
+
+    @property
+    def terms(self) -> list[str]:
+        """All terms in id order (made anew: only saving and checks need them)."""
+        terms = [""] * len(self.order)
+        for term, term_id in zip(self.sorted_terms.terms(), self.order.tolist(), strict=True):
+            terms[term_id] = term
+        return terms + list(self.added)
+
+
 class Vocabulary:
     """Terms and their ids; only ever grows, so snapshots can share it (an id a snapshot has not
     counted has a document frequency of 0 there). A vocabulary loaded from disk comes in term
-    order and looks terms up by bisection; its id-ordered list and dictionary are built only
-    when a term is added, as hashing a million terms would be most of a restart."""
+    order and looks terms up by bisection; a dictionary of all its terms is built only when a
+    batch brings more terms than bisecting them would be worth."""
 
     def __init__(
         self,
@@ -241,64 +274,52 @@ class Vocabulary:
         sorted_terms: SortedTerms | None = None,
         order: np.ndarray | None = None,
     ) -> None:
-        self._ids: _Ids | None = None
-        self._sorted: tuple[SortedTerms, np.ndarray] | None = None
+        self._ids: _Ids | _LoadedIds
         if sorted_terms is None or order is None:
             self._ids = _Ids(list(terms))
         else:
-            self._sorted = (sorted_terms, order)
-        self._lock = threading.Lock()
+            self._ids = _LoadedIds(sorted_terms, order)
 
     def __len__(self) -> int:
-        ids = self._ids
-        return len(ids) if ids is not None else len(self._sorted[0])  # type: ignore[index]
+        return len(self._ids)
 
     @property
     def terms(self) -> list[str]:
         """The terms in id order."""
-        return self.ids.terms
+        return self._ids.terms
 
     @property
-    def ids(self) -> _Ids:
-        """term → id, adding a missing term (built on first use when loaded from disk)."""
-        if self._ids is None:
-            with self._lock:
-                if self._ids is None:
-                    sorted_terms, order = self._sorted  # type: ignore[misc]
-                    terms = [""] * len(sorted_terms)
-                    for term, term_id in zip(sorted_terms.terms(), order.tolist(), strict=True):
-                        terms[term_id] = term
-                    self._ids = _Ids(terms)
+    def ids(self) -> _Ids | _LoadedIds:
+        """term → id, adding a missing term."""
         return self._ids
 
     def sorted(self) -> tuple[SortedTerms, np.ndarray]:
         """The terms in sort order and their ids (how a vocabulary is saved)."""
-        if self._ids is None:
-            return self._sorted  # type: ignore[return-value]
-        terms = list(self._ids.terms)
+        ids = self._ids
+        if isinstance(ids, _LoadedIds) and not ids.added:
+            return ids.sorted_terms, ids.order
+        terms = ids.terms
         order = sorted(range(len(terms)), key=terms.__getitem__)
         return SortedTerms.of([terms[i] for i in order]), np.array(order, np.int32)
 
     def get(self, term: str) -> int | None:
         """The id of ``term``, or None when no document ever held it."""
-        ids = self._ids
-        if ids is not None:
-            return ids.get(term)
-        terms, order = self._sorted  # type: ignore[misc]
-        at = terms.find(term)
-        return None if at is None else int(order[at])
+        return self._ids.get(term)
 
     def add(self, term: str) -> int:
         """The id of ``term``, new if needed."""
-        return self.ids[term]
+        return self._ids[term]
 
     def encode(self, tokens: Iterable[str]) -> np.ndarray:
         """Term ids of ``tokens``, adding new terms."""
-        return np.fromiter(map(self.ids.__getitem__, tokens), dtype=TERM)
+        return np.fromiter(map(self._ids.__getitem__, tokens), dtype=TERM)
 
     def merge(self, local_terms: Sequence[str]) -> np.ndarray:
         """The global id of each term of a batch-local vocabulary (for ids made in workers)."""
-        return np.fromiter(map(self.ids.__getitem__, local_terms), TERM, count=len(local_terms))
+        ids = self._ids
+        if isinstance(ids, _LoadedIds) and len(local_terms) * BISECTS_PER_HASH > len(ids):
+            ids = self._ids = _Ids(ids.terms)  # a large batch: hashing every term pays now
+        return np.fromiter(map(ids.__getitem__, local_terms), TERM, count=len(local_terms))
 
 
 @dataclass(frozen=True)
