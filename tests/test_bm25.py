@@ -35,6 +35,20 @@ def test_scores_equal_rank_bm25(n_docs, seed):
         assert np.allclose(ours.scores(query), theirs.get_scores(query), rtol=0, atol=1e-9)
 
 
+def test_few_postings_summed_alone_score_as_over_every_document(monkeypatch):
+    """Summing a query's postings alone (sorted) gives the documents and the sums, bit for bit,
+    of adding them into an array over every document."""
+    index = BM25Okapi.from_tokens(_corpus(400, 5))
+    queries = [q + q[:2] for q in _queries(5, 40)]  # repeated terms add twice
+    monkeypatch.setattr(bm25, "DENSE_SHARE", 0)
+    alone = [index.score(q) for q in queries]
+    monkeypatch.setattr(bm25, "DENSE_SHARE", 10**9)
+    dense = [index.score(q) for q in queries]
+    for (docs, sums), (want_docs, want_sums) in zip(alone, dense, strict=True):
+        assert docs.tolist() == want_docs.tolist()
+        assert sums.tolist() == want_sums.tolist()
+
+
 def test_parameters_are_honoured():
     docs = _corpus(50, 7)
     ours = BM25Okapi.from_tokens(docs, k1=1.2, b=0.5, epsilon=0.1)

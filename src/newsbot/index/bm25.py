@@ -25,6 +25,9 @@ DOC = np.int32
 PRUNE_MIN_POSTINGS = 20_000
 # ... and in full when the candidates to look up exceed 1/PRUNE_SHARE of the postings.
 PRUNE_SHARE = 2
+# Queries touching fewer than 1/DENSE_SHARE of the documents are summed over their postings
+# alone (sorted), the others over an array of every document.
+DENSE_SHARE = 8
 # Documents scored in full to find a first k-th best score to prune with.
 PRUNE_SEED = 512
 # Relative margin against rounding when comparing sums of weights added in another order.
@@ -130,6 +133,20 @@ def _lookup(held: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     is there."""
     at = np.minimum(np.searchsorted(held, docs), len(held) - 1)
     return at, held[at] == docs
+
+
+def _summed(docs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``docs`` (sorted) and each one's ``values`` added in the order given, as a
+    dense ``np.bincount`` adds them; sorting a few postings costs less than a pass over every
+    document. A stable sort merges the terms' sorted runs."""
+    order = np.argsort(docs, kind="stable")
+    ranked = docs[order]
+    first = np.empty(len(ranked), bool)
+    first[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+    slot = np.empty(len(ranked), np.intp)
+    slot[order] = np.cumsum(first) - 1
+    return ranked[first], np.bincount(slot, weights=values)
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
@@ -548,10 +565,11 @@ class BM25Okapi:
             return np.empty(0, DOC), np.empty(0)
         weights = {t: self._weights(t, *found[t]) for t in found}
         postings = np.concatenate([found[t][0] for t in terms])
+        values = np.concatenate([weights[t] for t in terms])
+        if len(postings) * DENSE_SHARE < self.n_docs:
+            return _summed(postings, values)
         # One pass adding each document's weights in query order, as rank_bm25 adds them.
-        total = np.bincount(
-            postings, weights=np.concatenate([weights[t] for t in terms]), minlength=self.n_docs
-        )
+        total = np.bincount(postings, weights=values, minlength=self.n_docs)
         touched = self._touched()
         try:
             touched[postings] = True
@@ -669,8 +687,15 @@ class BM25Okapi:
         return scratch.touched
 
     def _weights(self, term: str, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
+        """idf * tf * (k1 + 1) / (tf + norm) for each posting, in place (the same values as
+        written out: each step is commutative)."""
         tf = tfs.astype(np.float64)
-        return self.idf(term) * (tf * (self.k1 + 1) / (tf + self._norm[docs]))
+        below = self._norm[docs]
+        below += tf
+        tf *= self.k1 + 1
+        tf /= below
+        tf *= self.idf(term)
+        return tf
 
     @cached_property
     def _norm(self) -> np.ndarray:

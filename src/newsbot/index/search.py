@@ -300,8 +300,12 @@ class SearchIndex:
         if len(docs) > k:
             part = np.argpartition(-scores, k - 1)[:k]
             docs, scores = docs[part], scores[part]
-        order = sorted(range(len(docs)), key=lambda j: (-scores[j], docs[j]))
-        return [Hit(self.passages[docs[j]], float(scores[j]), int(docs[j])) for j in order]
+        order = np.lexsort((docs, -scores))
+        at = self.passages.__getitem__
+        return [
+            Hit(at(doc), score, doc)
+            for doc, score in zip(docs[order].tolist(), scores[order].tolist(), strict=True)
+        ]
 
     def neighbourhood(self, i: int, radius: int = 1) -> list[int]:
         """Passage ``i`` with up to ``radius`` passages of the same article on each side."""
