@@ -105,6 +105,7 @@ def test_passage_lists_share_chunks_and_index_like_lists():
     assert len(base) == 3 and len(longer) == 5
     assert list(longer) == first + second
     assert longer[-1] == second[-1] and longer[1:4] == [first[1], first[2], second[0]]
+    assert [longer.article_id(i) for i in range(5)] == ["a"] * 3 + ["b"] * 2
     with pytest.raises(IndexError):
         longer[5]
 

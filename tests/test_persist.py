@@ -24,7 +24,9 @@ def answers(engine: Engine) -> list[tuple]:
 
 
 def ranking(index: SearchIndex, tokenizer: Tokenizer, text: str) -> list[tuple[str, float]]:
-    return [(h.passage.id, round(h.score, 9)) for h in index.search(tokenizer.tokens(text), 20)]
+    hits = index.search(tokenizer.tokens(text), 20)
+    assert [h.article_id for h in hits] == [h.passage.article_id for h in hits]
+    return [(h.passage.id, round(h.score, 9)) for h in hits]
 
 
 def test_restart_loads_the_saved_index_without_tokenising(config, tokenizer, monkeypatch):

@@ -82,6 +82,10 @@ class _Passages(Sequence[Passage]):
     def _at(self, i: int) -> Passage:
         raise NotImplementedError
 
+    def article_id(self, i: int) -> str:
+        """The id of passage ``i``'s article (without reading its text)."""
+        return self._at(i).article_id
+
 
 class StoredPassages(_Passages):
     """Passages read from a saved index: texts stay encoded in one buffer (memory-mapped) until
@@ -111,6 +115,9 @@ class StoredPassages(_Passages):
         text = bytes(self._blob[lo:hi]).decode("utf-8")
         return Passage(self._names[self._articles[i]], int(self._positions[i]), text)
 
+    def article_id(self, i: int) -> str:
+        return self._names[self._articles[i]]
+
 
 class PassageList(_Passages):
     """The passages of an index snapshot in chunks that later snapshots share, so adding an
@@ -124,8 +131,17 @@ class PassageList(_Passages):
         return self._starts[-1]
 
     def _at(self, i: int) -> Passage:
+        chunk, at = self._find(i)
+        return chunk[at]
+
+    def article_id(self, i: int) -> str:
+        chunk, at = self._find(i)
+        return chunk.article_id(at) if isinstance(chunk, _Passages) else chunk[at].article_id
+
+    def _find(self, i: int) -> tuple[Sequence[Passage], int]:
+        """The chunk holding passage ``i`` and its position there."""
         chunk = bisect_right(self._starts, i) - 1
-        return self._chunks[chunk][i - self._starts[chunk]]
+        return self._chunks[chunk], i - self._starts[chunk]
 
     def extended(self, passages: Sequence[Passage]) -> PassageList:
         """These passages followed by ``passages`` (a new list; this one is unchanged)."""

@@ -28,11 +28,20 @@ MAX_DEAD_SHARE = 0.25
 
 @dataclass(frozen=True)
 class Hit:
-    """A passage found for a query, with its BM25Okapi score."""
+    """A passage found for a query, with its BM25Okapi score. The passage's text is read when
+    first asked for: most candidates are judged by their article and terms alone."""
 
-    passage: Passage
-    score: float
     index: int
+    score: float
+    passages: PassageList = field(repr=False, compare=False)
+
+    @cached_property
+    def passage(self) -> Passage:
+        return self.passages[self.index]
+
+    @property
+    def article_id(self) -> str:
+        return self.passages.article_id(self.index)
 
 
 @dataclass(frozen=True)
@@ -301,9 +310,9 @@ class SearchIndex:
             part = np.argpartition(-scores, k - 1)[:k]
             docs, scores = docs[part], scores[part]
         order = np.lexsort((docs, -scores))
-        at = self.passages.__getitem__
+        passages = self.passages
         return [
-            Hit(at(doc), score, doc)
+            Hit(doc, score, passages)
             for doc, score in zip(docs[order].tolist(), scores[order].tolist(), strict=True)
         ]
 

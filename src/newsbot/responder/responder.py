@@ -71,7 +71,7 @@ class Responder:
     def rank_articles(self, question: str, k: int = 5) -> list[str]:
         """The ids of the ``k`` articles ranked best for ``question`` (for evaluation)."""
         ranked = self._rank(*self._prepare(question.strip()[:MAX_QUESTION_CHARS]))
-        ids = dict.fromkeys(r.hit.passage.article_id for r in ranked)
+        ids = dict.fromkeys(r.hit.article_id for r in ranked)
         return list(ids)[:k]
 
     def _prepare(self, question: str) -> tuple[Question, dict[str, float]]:
@@ -97,7 +97,7 @@ class Responder:
     ) -> Extract:
         """The answer cut from the best passage and the passages around it in its article (the
         sentence that answers is often a passage away from the one that matches most)."""
-        article = self.index.articles[best.hit.passage.article_id]
+        article = self.index.articles[best.hit.article_id]
         title = self.index.title_tokens(article)
         local = {t: w * (TITLE_WEIGHT if t in title else 1.0) for t, w in weights.items()}
         title_chars = set(normalize(article.title))
@@ -111,7 +111,7 @@ class Responder:
         sources: list[Source] = []
         seen: set[str] = set()
         for r in ranked:
-            article_id = r.hit.passage.article_id
+            article_id = r.hit.article_id
             if article_id in seen or r.coverage < self.min_confidence:
                 continue
             seen.add(article_id)
