@@ -67,6 +67,61 @@ def test_tokens_always_hold_a_word_character(tokenizer, text):
         assert token == token.strip()
 
 
+_PIECES = st.lists(
+    st.sampled_from(
+        [
+            "管城回族区",
+            "烟厂",
+            "督导",
+            "2020年5月15日",
+            "5月",
+            "64名",
+            "3.5%",
+            "12,000元",
+            "第",
+            "届",
+            "，",
+            " ",
+            "\n",
+            "abc",
+            "x-1",
+            "\x00",
+            "。",
+            "5",
+            "年",
+            "号",
+        ]
+    ),
+    max_size=30,
+)
+
+
+@given(_PIECES)
+def test_text_between_numbers_cut_at_once_gives_the_tokens_of_each_piece(tokenizer, pieces):
+    """Cutting the text between number expressions in one call (holes where the numbers were)
+    gives the tokens, in order, of cutting each piece alone; also in text never normalised."""
+    from newsbot.text.tokenizer import NUMBER, _number_tokens
+
+    norm = "".join(pieces)
+    expected, pos = [], 0
+    for match in [*NUMBER.finditer(norm), None]:
+        between = norm[pos : match.start() if match else len(norm)]
+        expected += [k for k in map(tokenizer._keep, tokenizer.segment(between)) if k]
+        if match:
+            expected += _number_tokens(match.group())
+            pos = match.end()
+    assert tokenizer.normalized_tokens(norm) == expected
+    ids = _Numbering()
+    encoded = tokenizer.encoder(ids)(norm)
+    assert [list(ids)[i] for i in encoded] == tokenizer.tokens(norm)
+
+
+class _Numbering(dict):
+    def __missing__(self, term):
+        self[term] = len(self)
+        return self[term]
+
+
 def test_part_of_speech_tags_come_without_loading_jieba_itself(base_config):
     from newsbot.engine import tokenizer_for
 

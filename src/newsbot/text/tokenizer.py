@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from importlib.metadata import version
 from importlib.util import find_spec
@@ -31,10 +31,17 @@ _MEASURE = (
     "周|届|期|批|户|辆|座|栋|米|公里|千米|平方米|平方公里|亩|吨|倍|场|台|套|篇|本|部|种|间|层|%"
 )
 # Dates such as 2020年5月15日 or 5月15日 first, then a number with an optional measure word.
+# The lookahead lets the regex engine skip to the next digit (splitting text 5x faster).
 NUMBER = re.compile(
-    r"(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{2,4}年\d{1,2}月|"
-    rf"\d+(?:[.,]\d+)*(?:{_MEASURE})?"
+    r"(?=\d)(?:(?:\d{2,4}年)?\d{1,2}月\d{1,2}[日号]|\d{2,4}年\d{1,2}月|"
+    rf"\d+(?:[.,]\d+)*(?:{_MEASURE})?)"
 )
+# Splits text into the pieces between number expressions (even places) and the numbers (odd).
+_NUMBER_PIECES = re.compile(f"({NUMBER.pattern})")
+# Stands for a number expression while the text around them is cut in one call: normalised
+# text holds none (``normalize`` turns control characters into spaces), and jieba and jieba-rs
+# emit it as a token of its own, never part of a word.
+_HOLE = "\x00"
 # jieba cuts each run of these characters on its own (its re_han_default); other word characters
 # one by one. jieba-rs splits runs holding Latin letters, digits or joiners such as 「-」
 # differently, so those runs, and other non-Chinese word characters, go to jieba itself; on the
@@ -43,18 +50,6 @@ _JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+|\w")
 _FAST_UNSAFE = re.compile(r"[+#&.%\-]|[^\W\u4E00-\u9FD5]")
 _DATE_PART = re.compile(r"\d+[年月日号]")
 _WORD_CHAR = re.compile(r"\w")
-
-
-def _pieces(norm: str) -> Iterator[tuple[bool, str]]:
-    """Normalised text as number expressions and the (non-blank) text between them."""
-    pos = 0
-    for match in NUMBER.finditer(norm):
-        if norm[pos : match.start()].strip():
-            yield False, norm[pos : match.start()]
-        yield True, match.group()
-        pos = match.end()
-    if norm[pos:].strip():
-        yield False, norm[pos:]
 
 
 def _number_tokens(expr: str) -> list[str]:
@@ -101,12 +96,23 @@ def read_synonyms(path: Path | None) -> dict[str, str]:
     return mapping
 
 
+def _kept(segments: Mapping[str, Any], cut: list[str]) -> list[Any]:
+    """``segments``' value for each segment of ``cut`` but the dropped (None) ones; a hole
+    stands for itself."""
+    return [k for k in map(segments.__getitem__, cut) if k is not None]
+
+
 class _Memo(dict[str, Any]):
-    """A function's results by argument, computed on first lookup (the lookup runs in C)."""
+    """A function's results by argument, computed on first lookup (the lookup runs in C); the
+    hole standing for a number expression maps to itself."""
 
     def __init__(self, function: Callable[[str], Any]) -> None:
-        super().__init__()
+        super().__init__({_HOLE: _HOLE})
         self.function = function
+
+    def clear(self) -> None:
+        super().clear()
+        self[_HOLE] = _HOLE
 
     def __missing__(self, key: str) -> Any:
         value = self[key] = self.function(key)
@@ -162,6 +168,7 @@ class Tokenizer:
         self._init_lock = threading.Lock()
         self._tagged = lru_cache(maxsize=TAG_CACHE)(self._tag)
         self._kept = _Memo(self._keep)
+        self._numbers = _Memo(lambda expr: tuple(_number_tokens(expr)))
         self.stopwords = frozenset(stopwords)
         self.synonyms = dict(synonyms or {})
         self._written: dict[str, tuple[str, ...]] = {}
@@ -258,9 +265,10 @@ class Tokenizer:
 
     def normalized_tokens(self, norm: str) -> list[str]:
         """``tokens`` of text already normalised."""
-        if len(self._kept) > KEPT_CACHE:
+        if len(self._kept) + len(self._numbers) > KEPT_CACHE:
             self._kept.clear()
-        return self._walk(norm, self._kept, str)
+            self._numbers.clear()
+        return self._walk(norm, self._kept, self._numbers)
 
     def written(self, token: str) -> tuple[str, ...]:
         """How ``token`` can be written in normalised text: a token is a piece of the text it
@@ -271,18 +279,29 @@ class Tokenizer:
         """``tokens`` as ids from ``ids`` (a mapping that numbers new terms itself), with one
         lookup per segment: the fast path of indexing."""
         segments = _Memo(lambda s: None if (kept := self._keep(s)) is None else ids[kept])
-        return lambda text: self._walk(normalize(text), segments, ids.__getitem__)
+        numbers = _Memo(lambda expr: tuple(map(ids.__getitem__, _number_tokens(expr))))
+        return lambda text: self._walk(normalize(text), segments, numbers)
 
     def _walk(
-        self, norm: str, segments: Mapping[str, Any], number: Callable[[str], Any]
+        self, norm: str, segments: Mapping[str, Any], numbers: Mapping[str, tuple[Any, ...]]
     ) -> list[Any]:
-        """Number tokens through ``number``, segments through ``segments`` (None drops one)."""
+        """The tokens of each number expression from ``numbers``, of each segment of the text
+        between them from ``segments`` (None drops a segment)."""
+        if _HOLE in norm:  # text not normalised: a control character separates like a space
+            norm = norm.replace(_HOLE, " ")
+        parts = _NUMBER_PIECES.split(norm)
+        # The text between numbers cut in one call, a hole where each number stood.
+        cut = _kept(segments, self.segment(_HOLE.join(parts[::2])))
+        if len(parts) == 1:
+            return cut
         out: list[Any] = []
-        for is_number, piece in _pieces(norm):
-            if is_number:
-                out += map(number, _number_tokens(piece))
-            else:
-                out += [k for k in map(segments.__getitem__, self.segment(piece)) if k is not None]
+        start = 0
+        for expr in parts[1::2]:
+            end = cut.index(_HOLE, start)
+            out += cut[start:end]
+            out += numbers[expr]
+            start = end + 1
+        out += cut[start:]
         return out
 
     def _keep(self, token: str) -> str | None:
