@@ -23,6 +23,9 @@ CHAR_WEIGHT = 0.5
 PAIR_WEIGHT = 0.2
 TYPE_BONUS = 0.1
 SPAN_PENALTY = 0.05
+# A second sentence fitting the question at least this well (relative to the best), and holding
+# something of the question the best does not, is quoted with it when both fit whole.
+RUNNER_SHARE = 0.6
 
 _DATE = re.compile(
     r"\d{1,4}年|\d{1,2}月|\d{1,2}[日号]|[一二三四五六七八九十〇零]{2,4}年|[今去前明]年|近日|日前|"
@@ -143,12 +146,16 @@ class _Fit:
 
     def score(self, lo: int, hi: int) -> tuple[float, frozenset[str]]:
         """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold."""
-        words = frozenset().union(*self.hits[lo:hi])
-        chars = frozenset().union(*self.char_hits[lo:hi])
-        pairs = frozenset().union(*self.pair_hits[lo:hi])
+        return self.score_of(range(lo, hi))
+
+    def score_of(self, clauses: Collection[int]) -> tuple[float, frozenset[str]]:
+        """The fit of ``clauses`` taken together, and the question words they hold."""
+        words = frozenset().union(*(self.hits[k] for k in clauses))
+        chars = frozenset().union(*(self.char_hits[k] for k in clauses))
+        pairs = frozenset().union(*(self.pair_hits[k] for k in clauses))
         value = share(self.terms, words) + CHAR_WEIGHT * share(self.chars, chars)
         value += PAIR_WEIGHT * share(self.pairs, pairs)
-        return value + (TYPE_BONUS if any(self.typed[lo:hi]) else 0.0), words
+        return value + (TYPE_BONUS if any(self.typed[k] for k in clauses) else 0.0), words
 
 
 def share(weights: Mapping[str, float], present: Collection[str]) -> float:
@@ -183,39 +190,76 @@ def extract(
         pairs,
         [frozenset(p for p in pairs if p in c.norm) for c in clauses],
     )
-    score, lo, hi = max(
-        ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)),
-        key=lambda s: s[0],
+    ranked = sorted(
+        ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)), key=lambda s: -s[0]
     )
+    score, lo, hi = ranked[0]
+    runner = None
+    for score2, lo2, hi2 in ranked[1:2]:
+        both = fit.score_of([*range(lo, hi), *range(lo2, hi2)])[0]
+        if score2 >= RUNNER_SHARE * score and both > score + 1e-9:
+            runner = (lo2, hi2 - 1)
     # Room for the ellipses only when they are needed: whole sentences may use every character.
-    for budget in (max_chars, max_chars - 2 * len(ELLIPSIS)):
-        text, covered = _quote(texts, fit, lo, hi, budget, qtype, tokenizer)
+    for budget in (max_chars, max_chars - 2 * len(ELLIPSIS), max_chars - 3 * len(ELLIPSIS)):
+        text, covered = _quote(texts, fit, lo, hi, budget, qtype, tokenizer, runner)
         if len(text) <= max_chars:
             break
     return Extract(text, score, share(terms, covered), covered)
 
 
 def _quote(
-    texts: list[str], fit: _Fit, lo: int, hi: int, budget: int, qtype: str, tokenizer: Tokenizer
+    texts: list[str],
+    fit: _Fit,
+    lo: int,
+    hi: int,
+    budget: int,
+    qtype: str,
+    tokenizer: Tokenizer,
+    runner: tuple[int, int] | None = None,
 ) -> tuple[str, frozenset[str]]:
     """The answer cut from sentence ``lo..hi-1`` and grown around it within ``budget``
-    characters (ellipses not counted), and the question words it holds."""
+    characters (ellipses not counted), and the question words it holds. The ``runner``-up
+    sentence (first and last clause) is quoted too when both fit whole."""
     i, j, covered = _best_window(texts, fit, lo, hi, budget)
     if len(texts[i]) > budget:
         words = tokenizer.words(texts[i])
         matched = [bool(set(tokenizer.tokens(w)) & covered) for w in words]
-        core = _trim(words, matched, budget)
+        core = _trim(words, matched, budget).strip()
         starts = texts[i].startswith(core) and _starts_sentence(texts, i)
-    else:
-        i, j = _complete_sentence(texts, i, j, budget)
-        # A why-question's sentence that gives no cause (「因此，畜牧业发达。」) follows it.
-        before_first = qtype == "reason" and not any(fit.typed[lo:hi])
-        before_first = before_first or bool(_ANAPHOR.match(texts[i].lstrip()))
-        i, j = _add_sentences(texts, i, j, budget, fit.typed, before_first)
-        core, starts = "".join(texts[i : j + 1]), _starts_sentence(texts, i)
-    core = core.strip()
-    text = ("" if starts else ELLIPSIS) + core + ("" if core.endswith(SENTENCE_END) else ELLIPSIS)
-    return text, covered
+        ends = core.endswith(SENTENCE_END)
+        return ("" if starts else ELLIPSIS) + core + ("" if ends else ELLIPSIS), covered
+    i, j = _complete_sentence(texts, i, j, budget)
+    spans = [(i, j)]
+    if runner and (runner[1] < i or runner[0] > j):
+        size = sum(len(c) for c in texts[i : j + 1])
+        extra = sum(len(c) for c in texts[runner[0] : runner[1] + 1])
+        if size + extra <= budget:
+            spans.append(runner)
+            budget -= extra
+            covered |= fit.score(runner[0], runner[1] + 1)[1]
+    # A why-question's sentence that gives no cause (「因此，畜牧业发达。」) follows it.
+    before_first = qtype == "reason" and not any(fit.typed[lo:hi])
+    before_first = before_first or bool(_ANAPHOR.match(texts[i].lstrip()))
+    spans[0] = _add_sentences(texts, i, j, budget, fit.typed, before_first)
+    return _render(texts, spans), covered
+
+
+def _render(texts: list[str], spans: list[tuple[int, int]]) -> str:
+    """The clauses of ``spans`` (first, last), in order, touching ones joined; an ellipsis
+    wherever text is left out."""
+    merged: list[list[int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    out = ""
+    for first, last in merged:
+        core = "".join(texts[first : last + 1]).strip()
+        if (out or not _starts_sentence(texts, first)) and not out.endswith(ELLIPSIS):
+            out += ELLIPSIS
+        out += core
+    return out if out.endswith(SENTENCE_END) else out + ELLIPSIS
 
 
 def _sentence_spans(texts: list[str]) -> list[tuple[int, int]]:
