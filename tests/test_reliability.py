@@ -247,3 +247,35 @@ def test_questions_are_answered_while_a_large_upload_is_imported(tg_config, tg_e
             await scenario(harness)
 
     asyncio.run(main())
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def test_memory_a_large_load_freed_goes_back_to_the_system():
+    from newsbot.bulkload import release_free_memory
+
+    junk = [bytes(2000) for _ in range(40_000)]  # ~80 MB of heap blocks, not pymalloc's
+    pin = bytes(2000)  # keeps the freed blocks below the heap's top (freeing alone keeps them)
+    del junk
+    before = _rss_mb()
+    if not release_free_memory():
+        pytest.skip("the C library cannot release free heap pages")
+    assert _rss_mb() < before - 40, "freed heap pages stayed resident"
+    assert pin
+
+
+def test_a_large_import_releases_freed_memory_and_a_push_does_not(engine: Engine, monkeypatch):
+    from newsbot import engine as engine_module
+
+    released = []
+    monkeypatch.setattr(engine_module, "release_free_memory", lambda: released.append(1))
+    monkeypatch.setattr(engine_module, "RELEASE_AFTER_ARTICLES", 3)
+    engine.add([Article(id="one", title="一篇", body="推送的一篇文章。")])
+    assert released == []
+    engine.add([Article(id=f"bulk{n}", title=f"第{n}篇", body="导入的文章。") for n in range(3)])
+    assert released == [1]

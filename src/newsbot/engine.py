@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from newsbot.bulkload import paused_gc
+from newsbot.bulkload import paused_gc, release_free_memory
 from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
 from newsbot.corpus.importers import ImportReport, check_size, parse_import
@@ -23,6 +23,8 @@ from newsbot.text.tokenizer import Tokenizer
 log = logging.getLogger(__name__)
 # A running bot saves the index this long after the last change (changes come in bursts).
 SAVE_DELAY = 5.0
+# An import of at least this many articles hands the memory it freed back to the system.
+RELEASE_AFTER_ARTICLES = 1000
 
 
 def tokenizer_for(config: Config) -> Tokenizer:
@@ -149,6 +151,8 @@ class Engine:
                     raise
             index.relink(added)
             self._swap(index)
+        if len(fresh) >= RELEASE_AFTER_ARTICLES:
+            release_free_memory()
         return AddResult(tuple(added), duplicates)
 
     def import_data(
