@@ -116,8 +116,10 @@ def test_pruned_top_k_equals_scoring_every_document(seed, monkeypatch):
     for query in _queries(seed, 60):
         query = query + rng.choices(VOCAB[:5], k=3)  # common terms: what pruning skips
         full = index.score(query)
+        assert index.stats.alive[full[0]].all(), "a dead document scored"
         for k in (1, 5, 20):
             top = index.top(query, k, min_postings=0)
+            assert index.stats.alive[top[0]].all(), "a dead document among the best"
             assert _best(top, k) == _best(full, k)
             pruned += len(top[0]) < len(full[0])
     assert pruned > 90  # the test exercises pruning, not only its fallback

@@ -519,8 +519,9 @@ class BM25Okapi:
         value = math.log(self.n_alive - n + 0.5) - math.log(n + 0.5)
         return self.epsilon * self.average_idf if value < 0 else value
 
-    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Live documents containing ``term``, and the term's frequency in each."""
+    def postings(self, term: str, live: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Live documents containing ``term`` (dead ones too unless ``live``), and the term's
+        frequency in each."""
         term_id = self.vocab.get(term)
         if term_id is None or term_id >= len(self.stats.doc_freq) or not self.segments:
             return np.empty(0, DOC), np.empty(0, np.int32)
@@ -530,9 +531,9 @@ class BM25Okapi:
         else:
             docs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, DOC)
             tfs = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint8)
-        if self.dead:
-            live = self.stats.alive[docs]
-            docs, tfs = docs[live], tfs[live]
+        if live and self.dead:
+            kept = self.stats.alive[docs]
+            docs, tfs = docs[kept], tfs[kept]
         return docs, tfs
 
     def present(self, terms: Iterable[str], docs: np.ndarray) -> dict[str, np.ndarray]:
@@ -560,11 +561,31 @@ class BM25Okapi:
                 out[doc] += [words[term]] * tf
         return out
 
-    def score(
+    def score(self, query: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The live documents sharing a term with ``query`` and their BM25Okapi scores; a
+        repeated query term counts again (as in rank_bm25)."""
+        return self._live(*self._score(query))
+
+    def top(
+        self, query: Sequence[str], k: int, min_postings: int = PRUNE_MIN_POSTINGS
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Live documents among which are the ``k`` best for ``query`` (by score, then number),
+        with their exact scores."""
+        return self._live(*self._top(query, k, min_postings))
+
+    def _live(self, docs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``docs`` and their ``values`` but the dead documents: queries score postings as
+        stored (filtering each term's postings cost more than the answer) and a dead document
+        weighs 0 in them."""
+        if self.dead:
+            kept = self.stats.alive[docs]
+            return docs[kept], values[kept]
+        return docs, values
+
+    def _score(
         self, query: Sequence[str], found: Found | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The live documents sharing a term with ``query`` and their BM25Okapi scores; a
-        repeated query term counts again (as in rank_bm25). ``found``: the postings of the
+        """``score`` with dead documents among the results. ``found``: the postings of the
         query's terms, when already looked up."""
         if not self.n_alive:
             return np.empty(0, DOC), np.empty(0)
@@ -592,24 +613,23 @@ class BM25Okapi:
             raise
         return docs, total[docs]
 
-    def top(
-        self, query: Sequence[str], k: int, min_postings: int = PRUNE_MIN_POSTINGS
+    def _top(
+        self, query: Sequence[str], k: int, min_postings: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Documents among which are the ``k`` best for ``query`` (by score, then number), with
-        their exact scores. Documents that cannot reach the k-th score are skipped (MaxScore):
-        looking a few candidates up in a common term's postings costs less than scoring them all.
-        """
+        """``top`` with dead documents among the results. Documents that cannot reach the k-th
+        score are skipped (MaxScore): looking a few candidates up in a common term's postings
+        costs less than scoring them all."""
         found = self._found(query)
         postings = sum(len(d) for d, _ in found.values())
         if postings <= min_postings or len(found) < 2:
-            return self.score(query, found)
+            return self._score(query, found)
         idf = {t: self.idf(t) for t in found}
         if min(idf.values()) <= 0:  # a negative weight breaks the bounds
-            return self.score(query, found)
+            return self._score(query, found)
         count = {t: query.count(t) for t in found}
         theta = self._threshold(found, count, k)
         if theta is None:
-            return self.score(query, found)
+            return self._score(query, found)
         # Terms whose bounds add up to less than theta cannot lift a document holding none of the
         # other (essential) terms into the top k; nor can they a document whose essential weights
         # plus those bounds stay below theta.
@@ -621,7 +641,7 @@ class BM25Okapi:
             else:
                 essential.append(term)
         if sum(len(found[t][0]) for t in essential) > postings // PRUNE_SHARE:
-            return self.score(query, found)
+            return self._score(query, found)
         docs = _union([found[t][0] for t in essential])
         weights = self._placed(essential, found, docs)
         partial = sum(weights[t] * count[t] for t in essential)
@@ -641,8 +661,9 @@ class BM25Okapi:
         return docs, total
 
     def _found(self, query: Sequence[str]) -> Found:
-        """The postings of each distinct query term that any live document holds."""
-        return {t: p for t in dict.fromkeys(query) if len((p := self.postings(t))[0])}
+        """The postings, dead documents' too, of each distinct query term that any document
+        holds."""
+        return {t: p for t in dict.fromkeys(query) if len((p := self.postings(t, False))[0])}
 
     def _threshold(self, found: Found, count: dict[str, int], k: int) -> float | None:
         """A lower bound of the k-th best score: the k-th best exact score among the documents
@@ -711,8 +732,12 @@ class BM25Okapi:
 
     @cached_property
     def _norm(self) -> np.ndarray:
-        """Each document's length normalisation."""
-        return self._normalise(self.stats.doc_len, self.avgdl)
+        """Each document's length normalisation; infinite for a dead document, so that it
+        weighs 0 in every score."""
+        norm = self._normalise(self.stats.doc_len, self.avgdl)
+        if self.dead:
+            norm[~self.stats.alive] = np.inf
+        return norm
 
     def _normalise(self, lengths: np.ndarray, avgdl: float) -> np.ndarray:
         """Length normalisation at ``avgdl``, in rank_bm25's order of operations."""
