@@ -1,8 +1,9 @@
 """Tokenising many articles at once on every core, with a progress bar on a terminal.
 
-Workers cut and tokenise batches of articles and number the terms with a vocabulary of their own;
-the parent maps each batch's few distinct terms to global ids, so no token crosses the process
-boundary as a string more than once per batch.
+Workers cut and tokenise batches of articles and number the terms with a vocabulary of their own,
+kept from batch to batch of one import; each batch sends the terms its worker had not met before,
+which the parent maps to global ids, so a term crosses the process boundary as a string once per
+worker and import.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from itertools import repeat
 
 import numpy as np
 from tqdm import tqdm
@@ -33,7 +36,9 @@ PARALLEL_MIN_CHARS = 2_000_000
 BATCH_CHARS = 400_000
 
 _worker: tuple[Tokenizer, IndexParams] | None = None
-_Batch = tuple[list[tuple[Passage, ...]], list[str], np.ndarray, np.ndarray, list[int]]
+# This worker's vocabulary for the import (named by a token) it is tokenising batches of.
+_terms: tuple[str, Vocabulary] | None = None
+_Batch = tuple[list[tuple[Passage, ...]], int, list[str], np.ndarray, np.ndarray, list[int]]
 
 
 def _init(tokenizer: Tokenizer, params: IndexParams) -> None:
@@ -42,18 +47,24 @@ def _init(tokenizer: Tokenizer, params: IndexParams) -> None:
     _worker = (tokenizer, params)
 
 
-def _tokenise_batch(articles: list[Article]) -> _Batch:
-    """Passages of each article and their term ids in a batch-local vocabulary (the articles
+def _tokenise_batch(articles: list[Article], token: str) -> _Batch:
+    """Passages of each article and their term ids in this worker's vocabulary for the import
+    ``token`` names, with this worker's id and the terms the batch added to it (the articles
     themselves are not sent back)."""
+    global _terms
     assert _worker is not None
     tokenizer, params = _worker
-    local = Vocabulary()
+    if _terms is None or _terms[0] != token:
+        _terms = (token, Vocabulary())
+    local = _terms[1]
+    known = len(local)
     done = tokenise_serially(articles, tokenizer, params, local)
     documents = [d for item in done for d in item.documents]
     flat = np.concatenate(documents) if documents else np.empty(0, TERM)
     lengths = np.array([len(d) for d in documents], dtype=np.int64)
     counts = [len(item.passages) for item in done]
-    return [item.passages for item in done], local.terms, flat, lengths, counts
+    new_terms = local.terms[known:]
+    return [item.passages for item in done], os.getpid(), new_terms, flat, lengths, counts
 
 
 def _batches(articles: Sequence[Article]) -> Iterator[list[Article]]:
@@ -148,11 +159,17 @@ def tokenise(
         disable=not sys.stderr.isatty(),
         file=sys.stderr,
     )
+    token = uuid.uuid4().hex
+    to_global: dict[int, np.ndarray] = {}  # per worker: its term ids → global ids
     with bar, _POOLS.lease(tokenizer, params, n_workers) as pool:
         batches = list(_batches(articles))
-        for batch, result in zip(batches, pool.map(_tokenise_batch, batches), strict=True):
-            passages, local_terms, flat, lengths, counts = result
-            global_ids = vocab.merge(local_terms)[flat]
+        done = pool.map(_tokenise_batch, batches, repeat(token))
+        for batch, result in zip(batches, done, strict=True):
+            passages, worker, new_terms, flat, lengths, counts = result
+            ids = to_global.get(worker, np.empty(0, TERM))
+            if new_terms:  # a worker's batches come back in the order it made them
+                ids = to_global[worker] = np.concatenate((ids, vocab.merge(new_terms)))
+            global_ids = ids[flat]
             documents = np.split(global_ids, np.cumsum(lengths)[:-1]) if len(lengths) else []
             at = 0
             for article, cut, count in zip(batch, passages, counts, strict=True):
