@@ -225,6 +225,14 @@ QUOTED = {
         60,
         ("改造完成", "。…改造后的少儿阅览区位于三楼。"),
     ),
+    "a sentence drawing a consequence (由此得名) quoted with the one before": (
+        "紫荆山公园",
+        "紫荆山公园位于金水区。1958年，园内种下一株紫荆树，每到春天花开满枝。公园由此得名。"
+        "公园占地约三百亩，设有儿童游乐区和健身步道，每天吸引大量市民。",
+        "紫荆山公园是怎么得名的？",
+        40,
+        ("紫荆树", "由此得名"),
+    ),
     "a why-question quoting the cause told before the consequence": (
         "吉斯伯恩",
         "吉斯伯恩位于北岛东岸。吉斯伯恩有长时间的日照，肥沃的土壤和河川带来丰富的水源。"

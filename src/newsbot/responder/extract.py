@@ -50,6 +50,8 @@ _WORK = re.compile(r"《[^》]{1,60}》")
 _REASON = re.compile(r"由于|因为|原因|为了|鉴于|缘于|因(?!此|而)")  # causes, not consequences
 # A sentence opening with one of these points back to the one before it (「此战…」, 「在此背景下」).
 _ANAPHOR = re.compile(r"(?:在此|对此|为此|因此|此|这|该|上述|其后|随后|此后)")
+# A sentence drawing a consequence (「公园由此得名」) follows what it draws it from.
+_CONSEQUENCE = re.compile(r"由此|因此|因而|于是|从此|所以|故而|从而")
 # Words that introduce another name for something (the evidence a 「别名是什么」 question wants).
 _NAMED = re.compile(
     r"又名|别名|别称|又称|简称|全称|原名|原称|俗称|亦称|也称|昵称|学名|英文|英语|外号|绰号|"
@@ -195,10 +197,12 @@ def extract(
     )
     score, lo, hi = ranked[0]
     runner = None
-    for score2, lo2, hi2 in ranked[1:2]:
-        both = fit.score_of([*range(lo, hi), *range(lo2, hi2)])[0]
-        if score2 >= RUNNER_SHARE * score and both > score + 1e-9:
+    for score2, lo2, hi2 in ranked[1:]:
+        if score2 < RUNNER_SHARE * score:
+            break
+        if fit.score_of([*range(lo, hi), *range(lo2, hi2)])[0] > score + 1e-9:
             runner = (lo2, hi2 - 1)
+            break
     # Room for the ellipses only when they are needed: whole sentences may use every character.
     for budget in (max_chars, max_chars - 2 * len(ELLIPSIS), max_chars - 3 * len(ELLIPSIS)):
         text, covered = _quote(texts, fit, lo, hi, budget, qtype, tokenizer, runner)
@@ -240,6 +244,7 @@ def _quote(
     # A why-question's sentence that gives no cause (「因此，畜牧业发达。」) follows it.
     before_first = qtype == "reason" and not any(fit.typed[lo:hi])
     before_first = before_first or bool(_ANAPHOR.match(texts[i].lstrip()))
+    before_first = before_first or bool(_CONSEQUENCE.search("".join(texts[i : j + 1])))
     spans[0] = _add_sentences(texts, i, j, budget, fit.typed, before_first)
     return _render(texts, spans), covered
 
