@@ -258,6 +258,19 @@ def test_asking_words_leave_no_fragments_behind(tokenizer):
     assert "容量" in terms and not {"多", "大", "多大"} & set(terms)
 
 
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("夜来香的花有什么特点？", True),
+        ("管城区有多少家企业？", True),
+        ("哪个社区有图书馆？", False),
+    ],
+)
+def test_have_is_dropped_only_before_an_asking_word(tokenizer, question, asks):
+    terms = analyse(question, tokenizer).terms
+    assert ("有" not in terms) == asks, terms
+
+
 def test_an_unseen_question_word_falls_back_to_the_known_words_inside_it():
     known = {"杨昊", "效力", "现"}.__contains__
     assert known_pieces("杨昊现", known) == ("杨昊", "现")

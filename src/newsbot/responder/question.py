@@ -22,6 +22,8 @@ _RELATIVE_TIME = """
 最近 近期 近来 近日 日前 目前 当前 眼下 现在 如今 最新 今年 本年 今天 这几天 前几天 这段时间
 """
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split()) | frozenset(_RELATIVE_TIME.split())
+# Verbs that only carry the question when an asking word follows (「有什么特点」, 「有多少」).
+_ASKING_VERBS = frozenset("有")
 # Characters too common to say anything about a match on their own.
 _FUNCTION_CHARS = frozenset("的了是在有和与及或等也都就被把对从为以之其这那个一不")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -113,10 +115,17 @@ def _without_question_words(words: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(words):
-        size = next((n for n in (3, 2, 1) if "".join(words[i : i + n]) in QUESTION_WORDS), 0)
+        size = _asking_size(words, i)
+        if not size and words[i] in _ASKING_VERBS and _asking_size(words, i + 1):
+            size = 1
         out.append("，" if size else words[i])
         i += size or 1
     return out
+
+
+def _asking_size(words: list[str], i: int) -> int:
+    """How many of ``words`` from ``i`` on make one asking word (0: none)."""
+    return next((n for n in (3, 2, 1) if "".join(words[i : i + n]) in QUESTION_WORDS), 0)
 
 
 def known_pieces(term: str, known: Callable[[str], bool]) -> tuple[str, ...]:
