@@ -21,7 +21,7 @@ ELLIPSIS = "…"
 # Measured in bench/QUALITY.md.
 CHAR_WEIGHT = 0.5
 PAIR_WEIGHT = 0.2
-TYPE_BONUS = 0.1
+TYPE_BONUS = 0.2
 SPAN_PENALTY = 0.05
 # A second sentence fitting the question at least this well (relative to the best), and holding
 # something of the question the best does not, is quoted with it when both fit whole.
