@@ -71,6 +71,8 @@ def test_answer_type_evidence(tokenizer):
     assert not has_answer_type("区长张艳敏带领", "person", "张艳敏带领谁", tokenizer)
     assert has_answer_type("表彰64名先进个人", "number", "多少名", tokenizer)
     assert not has_answer_type("5月15日召开", "number", "多少名", tokenizer)
+    assert has_answer_type("新建道路长1.2公里", "number", "新建道路有多长", tokenizer)
+    assert not has_answer_type("投资3000万元新建道路", "number", "新建道路有多长", tokenizer)
     assert has_answer_type("5月15日上午", "date", "哪天", tokenizer)
     assert not has_answer_type("2020年全区", "date", "哪天", tokenizer)
     assert has_answer_type("由于延迟上市", "reason", "为什么困难", tokenizer)

@@ -36,6 +36,13 @@ _NUMBER = re.compile(
     rf"\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
 )
 _ASKED_MEASURE = re.compile(r"(?:多少|几)([^\W\d多少几]{1})")
+# 多长 / 多高 / 多重 / 多久 ask for a measure in units of length, weight or time.
+_ASKED_DIMENSION = re.compile(r"多([长高深宽远厚重久])")
+_LENGTH = "千米|公里|厘米|毫米|米|英尺|英寸|英里|海里|光年|尺|丈|里"
+_UNITS = dict.fromkeys("长高深宽远厚", _LENGTH) | {
+    "重": "千克|公斤|吨|克|斤|磅",
+    "久": "年|个月|月|周|天|日|小时|分钟|秒|世纪",
+}
 _PLACE = re.compile(
     r"\w{1,8}(?:省|市|县|区|镇|乡|村|路|街|道|站|厂|园|广场|小区|社区|中心|大厦|公园)"
 )
@@ -107,10 +114,14 @@ def _numbers(clause: str, question: str) -> list[str]:
     (多少名 → 名) only numbers followed by it."""
     clause = _DATE_ONLY.sub(" ", clause)
     asked = _ASKED_MEASURE.search(question)
+    dimension = _ASKED_DIMENSION.search(question)
     if asked:
         unit = re.escape(asked.group(1))
-        return re.findall(rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+){unit}", clause)
-    return _NUMBER.findall(clause)
+    elif dimension:
+        unit = f"(?:{_UNITS[dimension.group(1)]})"
+    else:
+        return _NUMBER.findall(clause)
+    return re.findall(rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+){unit}", clause)
 
 
 _DATE_ONLY = re.compile(r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{1,2}[日号]")
