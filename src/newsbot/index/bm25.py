@@ -574,9 +574,9 @@ class BM25Okapi:
         return self._live(*self._top(query, k, min_postings))
 
     def _live(self, docs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``docs`` and their ``values`` but the dead documents: queries score postings as
-        stored (filtering each term's postings cost more than the answer) and a dead document
-        weighs 0 in them."""
+        """``docs`` and their ``values`` but the dead documents: queries score the postings as
+        stored, where a dead document weighs 0 (filtering every term's postings cost more than
+        filtering the results once)."""
         if self.dead:
             kept = self.stats.alive[docs]
             return docs[kept], values[kept]

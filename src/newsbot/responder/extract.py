@@ -111,7 +111,8 @@ def has_answer_type(clause: str, qtype: str, question: str, tokenizer: Tokenizer
 
 def _numbers(clause: str, question: str) -> list[str]:
     """Numbers in ``clause`` that are not dates; with the measure word the question asks for
-    (多少名 → 名) only numbers followed by it."""
+    (多少名 → 名) or a unit of the dimension it asks (多长 → 米, 公里…) only numbers followed
+    by it."""
     clause = _DATE_ONLY.sub(" ", clause)
     asked = _ASKED_MEASURE.search(question)
     dimension = _ASKED_DIMENSION.search(question)
@@ -188,8 +189,9 @@ def extract(
     max_chars: int,
 ) -> Extract:
     """The sentence that best fits the question (its words by weight, its characters, the
-    expected answer type), cut to its best clauses when too long, then grown by whole
-    neighbouring sentences to ``max_chars``; an ellipsis marks text left out."""
+    expected answer type), cut to its best clauses when too long, with a second sentence that
+    adds to it (``RUNNER_SHARE``), then grown by whole neighbouring sentences to ``max_chars``;
+    an ellipsis marks text left out."""
     texts = [c.text for c in clauses]
     norm_question = normalize(question)
     forms = {t: tokenizer.written(t) for t in terms}  # once per question, not per clause
