@@ -273,6 +273,12 @@ def test_have_is_dropped_only_before_an_asking_word(tokenizer, question, asks):
     assert ("有" not in terms) == asks, terms
 
 
+def test_the_kind_of_answer_after_an_asking_word_is_not_searched(tokenizer):
+    assert "地方" not in analyse("紫荆山公园位于什么地方？", tokenizer).terms
+    assert "职务" not in analyse("张艳敏担任什么职务？", tokenizer).terms
+    assert "职务" in analyse("张艳敏辞去职务是在哪一年？", tokenizer).terms
+
+
 def test_an_unseen_question_word_falls_back_to_the_known_words_inside_it():
     known = {"杨昊", "效力", "现"}.__contains__
     assert known_pieces("杨昊现", known) == ("杨昊", "现")

@@ -24,6 +24,9 @@ _RELATIVE_TIME = """
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split()) | frozenset(_RELATIVE_TIME.split())
 # Verbs that only carry the question when an asking word follows (「有什么特点」, 「有多少」).
 _ASKING_VERBS = frozenset("有")
+# Nouns naming the kind of answer after an asking word (什么地方, 哪个职务): the answer names the
+# place or the post, seldom the word itself.
+_ANSWER_KINDS = frozenset({"地方", "时间", "名字", "名称", "样子", "职务"})
 # Characters too common to say anything about a match on their own.
 _FUNCTION_CHARS = frozenset("的了是在有和与及或等也都就被把对从为以之其这那个一不")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -111,14 +114,19 @@ def analyse(text: str, tokenizer: Tokenizer) -> Question:
 
 def _without_question_words(words: list[str]) -> list[str]:
     """``words`` with each asking word, also one cut in pieces (多/大 for 多大), replaced by a
-    comma so that its neighbours are not read as one word."""
+    comma so that its neighbours are not read as one word; so are 有 before an asking word and
+    the kind of answer named after one (什么地方, 什么职务)."""
     out: list[str] = []
     i = 0
+    asked = False
     while i < len(words):
         size = _asking_size(words, i)
         if not size and words[i] in _ASKING_VERBS and _asking_size(words, i + 1):
             size = 1
+        if not size and asked and words[i] in _ANSWER_KINDS:
+            size = 1
         out.append("，" if size else words[i])
+        asked = bool(size)
         i += size or 1
     return out
 
