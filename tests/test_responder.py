@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newsbot.corpus.article import Article
 from newsbot.index.search import IndexParams, SearchIndex
@@ -307,3 +309,51 @@ def test_a_whole_sentence_may_use_every_character_of_the_limit(tokenizer):
     assert answer.answer == sentence  # no room taken for ellipses it does not need
     shorter = responder.ask("区总工会表彰了多少名先进个人？", max_chars=len(sentence) - 1)
     assert len(shorter.answer) <= len(sentence) - 1
+
+
+_SENTENCES = st.lists(
+    st.sampled_from(
+        [
+            "管城区召开工作会议。",
+            "会议由区长张艳敏主持，64名代表参加。",
+            "2020年5月15日，区总工会表彰先进个人。",
+            "紫荆山公园位于金水区，占地约三百亩。",
+            "园内种下一株紫荆树，公园由此得名。",
+            "此后，公园每年举办花展，吸引大量市民前来观赏，周边道路也随之完成了绿化提升改造工程。",
+            "烟厂空气质量监测站点周边环境治理情况良好。",
+            "因为疫情，复工复产推迟到三月，企业用工短缺，订单积压严重，区人社局为此开展专场招聘。",
+        ]
+    ),
+    min_size=1,
+    max_size=8,
+    unique=True,
+)
+_QUESTIONS = st.sampled_from(
+    [
+        "谁主持会议？",
+        "多少名代表参加？",
+        "公园是怎么得名的？",
+        "紫荆山公园在什么地方？",
+        "为什么复工复产推迟？",
+        "区总工会哪天表彰先进个人？",
+        "公园占地有多大？",
+        "张艳敏主持的会议有多少名代表，区总工会哪天表彰？",
+    ]
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(_SENTENCES, _QUESTIONS, st.sampled_from([40, 80, 150]))
+def test_an_answer_quotes_only_the_article_within_the_limit(tokenizer, sentences, question, limit):
+    """Whatever the text and the question: the answer stays within the limit, and each piece
+    between ellipses is the article's text, verbatim."""
+    body = "".join(sentences)
+    responder = _responder_over(tokenizer, Article(id="a", title="新闻", body=body))
+    answer = responder.ask(question, max_chars=limit)
+    if not answer.found:
+        return
+    assert len(answer.answer) <= limit, answer.answer
+    pieces = [p for p in answer.answer.split(ELLIPSIS) if p]
+    assert pieces and all(p in body for p in pieces), answer.answer
