@@ -138,3 +138,11 @@ def test_warming_up_loads_every_dictionary_a_question_may_need(base_config):
     fresh = tokenizer_for(base_config)
     fresh.warm_up()
     assert fresh._jieba_instance is not None and fresh._fast_instance is not None
+
+
+def test_a_memo_emptied_under_a_reader_still_maps_the_number_hole_to_itself():
+    from newsbot.text.tokenizer import _HOLE, _Memo
+
+    memo = _Memo(lambda segment: None)  # drops every segment, as punctuation is dropped
+    dict.clear(memo)  # another thread between ``clear`` emptying it and seeding the hole again
+    assert memo[_HOLE] == _HOLE and memo["，"] is None

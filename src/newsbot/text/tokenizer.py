@@ -115,7 +115,8 @@ class _Memo(dict[str, Any]):
         self[_HOLE] = _HOLE
 
     def __missing__(self, key: str) -> Any:
-        value = self[key] = self.function(key)
+        # The hole too: another thread may look it up while ``clear`` runs.
+        value = self[key] = _HOLE if key == _HOLE else self.function(key)
         return value
 
 
