@@ -193,7 +193,7 @@ class _Ids(dict[str, int]):
 TERM_STRIDE = 64
 # Saved terms a loaded vocabulary remembers having found (a question looks its terms up ~20 times
 # at ~10 us a bisection).
-FOUND_TERMS = 65_536
+BISECTED_TERMS = 65_536
 # A saved term found by bisection costs about as much as hashing four into a dictionary.
 BISECTS_PER_HASH = 4
 
@@ -259,21 +259,21 @@ class _LoadedIds:
     def __init__(self, sorted_terms: SortedTerms, order: np.ndarray) -> None:
         self.sorted_terms, self.order = sorted_terms, order
         self.added: dict[str, int] = {}
-        self._found: dict[str, int] = {}  # saved terms already bisected for
+        self._bisected: dict[str, int] = {}  # saved terms already found by bisection
 
     def __len__(self) -> int:
         return len(self.order) + len(self.added)
 
     def get(self, term: str, default: int | None = None) -> int | None:
-        term_id = self._found.get(term)
+        term_id = self._bisected.get(term)
         if term_id is not None:
             return term_id
         at = self.sorted_terms.find(term)
         if at is None:
             return self.added.get(term, default)
         term_id = int(self.order[at])
-        if len(self._found) < FOUND_TERMS:
-            self._found[term] = term_id
+        if len(self._bisected) < BISECTED_TERMS:
+            self._bisected[term] = term_id
         return term_id
 
     def __getitem__(self, term: str) -> int:
@@ -519,9 +519,12 @@ class BM25Okapi:
         value = math.log(self.n_alive - n + 0.5) - math.log(n + 0.5)
         return self.epsilon * self.average_idf if value < 0 else value
 
-    def postings(self, term: str, live: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Live documents containing ``term`` (dead ones too unless ``live``), and the term's
-        frequency in each."""
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Live documents containing ``term``, and the term's frequency in each."""
+        return self._live(*self._stored_postings(term))
+
+    def _stored_postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """``postings`` as stored, dead documents among them."""
         term_id = self.vocab.get(term)
         if term_id is None or term_id >= len(self.stats.doc_freq) or not self.segments:
             return np.empty(0, DOC), np.empty(0, np.int32)
@@ -531,9 +534,6 @@ class BM25Okapi:
         else:
             docs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, DOC)
             tfs = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint8)
-        if live and self.dead:
-            kept = self.stats.alive[docs]
-            docs, tfs = docs[kept], tfs[kept]
         return docs, tfs
 
     def present(self, terms: Iterable[str], docs: np.ndarray) -> dict[str, np.ndarray]:
@@ -663,7 +663,7 @@ class BM25Okapi:
     def _found(self, query: Sequence[str]) -> Found:
         """The postings, dead documents' too, of each distinct query term that any document
         holds."""
-        return {t: p for t in dict.fromkeys(query) if len((p := self.postings(t, False))[0])}
+        return {t: p for t in dict.fromkeys(query) if len((p := self._stored_postings(t))[0])}
 
     def _threshold(self, found: Found, count: dict[str, int], k: int) -> float | None:
         """A lower bound of the k-th best score: the k-th best exact score among the documents
