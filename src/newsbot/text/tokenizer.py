@@ -107,15 +107,10 @@ class _Memo(dict[str, Any]):
     hole standing for a number expression maps to itself."""
 
     def __init__(self, function: Callable[[str], Any]) -> None:
-        super().__init__({_HOLE: _HOLE})
+        super().__init__()
         self.function = function
 
-    def clear(self) -> None:
-        super().clear()
-        self[_HOLE] = _HOLE
-
     def __missing__(self, key: str) -> Any:
-        # The hole too: another thread may look it up while ``clear`` runs.
         value = self[key] = _HOLE if key == _HOLE else self.function(key)
         return value
 
