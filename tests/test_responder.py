@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from newsbot.corpus.article import Article
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Responder, analyse
-from newsbot.responder.extract import ELLIPSIS, has_answer_type
+from newsbot.responder.extract import ELLIPSIS, answer_evidence
 from newsbot.responder.question import known_pieces
 
 from .conftest import DATA
@@ -69,18 +69,18 @@ def test_question_words_are_not_searched(tokenizer):
 
 
 def test_answer_type_evidence(tokenizer):
-    assert has_answer_type("区长张艳敏带领", "person", "谁带领", tokenizer)
-    assert not has_answer_type("区长张艳敏带领", "person", "张艳敏带领谁", tokenizer)
-    assert has_answer_type("表彰64名先进个人", "number", "多少名", tokenizer)
-    assert not has_answer_type("5月15日召开", "number", "多少名", tokenizer)
-    assert has_answer_type("新建道路长1.2公里", "number", "新建道路有多长", tokenizer)
-    assert not has_answer_type("投资3000万元新建道路", "number", "新建道路有多长", tokenizer)
-    assert has_answer_type("5月15日上午", "date", "哪天", tokenizer)
-    assert not has_answer_type("2020年全区", "date", "哪天", tokenizer)
-    assert has_answer_type("由于延迟上市", "reason", "为什么困难", tokenizer)
-    assert not has_answer_type("因此上市就充满困难", "reason", "为什么困难", tokenizer)
-    assert has_answer_type("管城回族区，简称管城区", "name", "管城回族区的简称是什么", tokenizer)
-    assert not has_answer_type("管城回族区位于郑州市", "name", "管城回族区的简称是什么", tokenizer)
+    assert answer_evidence("person", "谁带领", tokenizer)("区长张艳敏带领")
+    assert not answer_evidence("person", "张艳敏带领谁", tokenizer)("区长张艳敏带领")
+    assert answer_evidence("number", "多少名", tokenizer)("表彰64名先进个人")
+    assert not answer_evidence("number", "多少名", tokenizer)("5月15日召开")
+    assert answer_evidence("number", "新建道路有多长", tokenizer)("新建道路长1.2公里")
+    assert not answer_evidence("number", "新建道路有多长", tokenizer)("投资3000万元新建道路")
+    assert answer_evidence("date", "哪天", tokenizer)("5月15日上午")
+    assert not answer_evidence("date", "哪天", tokenizer)("2020年全区")
+    assert answer_evidence("reason", "为什么困难", tokenizer)("由于延迟上市")
+    assert not answer_evidence("reason", "为什么困难", tokenizer)("因此上市就充满困难")
+    assert answer_evidence("name", "管城回族区的简称是什么", tokenizer)("管城回族区，简称管城区")
+    assert not answer_evidence("name", "管城回族区的简称是什么", tokenizer)("管城回族区位于郑州市")
 
 
 @pytest.mark.parametrize(

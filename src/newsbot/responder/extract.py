@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
@@ -65,6 +65,8 @@ _NAMED = re.compile(
     r"称为|称作|叫做|[(（][a-z]"
 )
 _TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
+_TAG_EXTRA = {"place": _PLACE, "org": _ORG}
+_FOUND_BY = {"reason": _REASON.findall, "name": _NAMED.findall, "work": _WORK.findall}
 
 
 @dataclass(frozen=True)
@@ -77,43 +79,38 @@ class Extract:
     matched: frozenset[str]
 
 
-def has_answer_type(clause: str, qtype: str, question: str, tokenizer: Tokenizer) -> bool:
-    """Whether ``clause`` (normalised) holds something of the expected type that the question
-    does not name."""
+def answer_evidence(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], bool]:
+    """Whether a clause (normalised) holds something of the type ``question`` (normalised)
+    expects that it does not name; what to look for is worked out once per question."""
+    find = _finder(qtype, question, tokenizer)
+    if find is None:
+        return lambda clause: False
+    if qtype == "name":  # the marker itself is the evidence, even one the question uses
+        return lambda clause: bool(find(clause))
+    return lambda clause: any(item not in question for item in find(clause))
+
+
+def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], list] | None:
+    """What finds the answers of type ``qtype`` in a clause (None: no type)."""
     if qtype == "date":
-        pattern = (
-            _DAY
-            if _ASKS_DAY.search(question)
-            else _YEAR_ONLY
-            if _ASKS_YEAR.search(question)
-            else _DATE
+        if _ASKS_DAY.search(question):
+            return _DAY.findall
+        return _YEAR_ONLY.findall if _ASKS_YEAR.search(question) else _DATE.findall
+    if qtype == "number":
+        numbers = _number_pattern(question)
+        return lambda clause: numbers.findall(_DATE_ONLY.sub(" ", clause))
+    if qtype in _TAGS:
+        tags, extra = _TAGS[qtype], _TAG_EXTRA.get(qtype)
+        return lambda clause: (
+            [w for w, flag in tokenizer.tagged(clause) if flag.startswith(tags) and len(w) > 1]
+            + (extra.findall(clause) if extra else [])
         )
-        found = pattern.findall(clause)
-    elif qtype == "reason":
-        found = _REASON.findall(clause)
-    elif qtype == "name":  # the marker itself is the evidence, even one the question uses
-        return bool(_NAMED.search(clause))
-    elif qtype == "work":
-        found = _WORK.findall(clause)
-    elif qtype == "number":
-        found = _numbers(clause, question)
-    elif qtype in _TAGS:
-        tags = _TAGS[qtype]
-        found = [w for w, flag in tokenizer.tagged(clause) if flag.startswith(tags) and len(w) > 1]
-        if qtype == "place":
-            found += _PLACE.findall(clause)
-        elif qtype == "org":
-            found += _ORG.findall(clause)
-    else:
-        return False
-    return any(item not in question for item in found)
+    return _FOUND_BY.get(qtype)
 
 
-def _numbers(clause: str, question: str) -> list[str]:
-    """Numbers in ``clause`` that are not dates; with the measure word the question asks for
-    (多少名 → 名) or a unit of the dimension it asks (多长 → 米, 公里…) only numbers followed
-    by it."""
-    clause = _DATE_ONLY.sub(" ", clause)
+def _number_pattern(question: str) -> re.Pattern[str]:
+    """Numbers that are not dates; with the measure word the question asks for (多少名 → 名)
+    or a unit of the dimension it asks (多长 → 米, 公里…) only numbers followed by it."""
     asked = _ASKED_MEASURE.search(question)
     dimension = _ASKED_DIMENSION.search(question)
     if asked:
@@ -121,8 +118,8 @@ def _numbers(clause: str, question: str) -> list[str]:
     elif dimension:
         unit = f"(?:{_UNITS[dimension.group(1)]})"
     else:
-        return _NUMBER.findall(clause)
-    return re.findall(rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+){unit}", clause)
+        return _NUMBER
+    return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+){unit}")
 
 
 _DATE_ONLY = re.compile(r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{1,2}[日号]")
@@ -201,7 +198,7 @@ def extract(
         chars,
         [c.held(forms) for c in clauses],
         [frozenset(chars.keys() & set(c.norm)) for c in clauses],
-        [has_answer_type(c.norm, qtype, norm_question, tokenizer) for c in clauses],
+        list(map(answer_evidence(qtype, norm_question, tokenizer), (c.norm for c in clauses))),
         pairs,
         [frozenset(p for p in pairs if p in c.norm) for c in clauses],
     )
