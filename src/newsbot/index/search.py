@@ -39,7 +39,7 @@ class Hit:
     def passage(self) -> Passage:
         return self.passages[self.index]
 
-    @property
+    @cached_property
     def article_id(self) -> str:
         return self.passages.article_id(self.index)
 
@@ -205,10 +205,11 @@ class SearchIndex:
         dropped: list[Article] = []
         for article_id in gone:
             start, end = new.spans.pop(article_id)
-            dropped.append(new.articles.pop(article_id))
+            article = new.articles.pop(article_id)
+            dropped.append(article)
             docs += range(start, end)
             documents += indexed_terms(
-                self.tokenizer, new.bm25.vocab, dropped[-1].title, new.passages[start:end]
+                self.tokenizer, new.bm25.vocab, article.title, new.passages[start:end]
             )
         new.bm25 = new.bm25.remove(docs, documents)
         new._add(tokenise(list(added), self.tokenizer, self.params, new.bm25.vocab))
