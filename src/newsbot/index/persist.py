@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -152,15 +152,16 @@ def _array(snap: Path, name: str) -> np.ndarray:
 
 def load(
     folder: Path,
-    articles: Iterable[Article] | Mapping[str, Article],
+    articles: Iterable[Article] | dict[str, Article],
     tokenizer: Tokenizer,
     params: IndexParams,
     tokenise: Tokenise = tokenise_serially,
     digest: int | None = None,
 ) -> tuple[SearchIndex, bool]:
-    """The saved index brought up to date with ``articles`` (or a mapping of them by id), and
-    whether that changed it; CacheError when the snapshot cannot be used. ``digest``, the
-    articles' ``collection_digest`` if known, spares checking them one by one when it matches."""
+    """The saved index brought up to date with ``articles`` (or a dict of them by id, which the
+    index then keeps as its own: pass a copy), and whether that changed it; CacheError when the
+    snapshot cannot be used. ``digest``, the articles' ``collection_digest`` if known, spares
+    checking them one by one when it matches."""
     snap, manifest = _read_manifest(folder, tokenizer, params)
     try:
         segments = tuple(
@@ -205,12 +206,11 @@ def load(
     if len(passages) != len(stats.doc_len) or len(stats.doc_freq) > len(vocab):
         raise CacheError("arrays do not agree with each other")
     bm25 = BM25Okapi(vocab, segments, stats, params.k1, params.b, params.epsilon)
-    current = articles if isinstance(articles, Mapping) else {a.id: a for a in articles}
+    current = articles if isinstance(articles, dict) else {a.id: a for a in articles}
     saved_digest = parse_digest(manifest.get("digest"))
     if digest is not None and digest == saved_digest:
         spans = dict(zip(ids, zip(starts, ends, strict=True), strict=True))
-        kept = dict(current)
-        return SearchIndex.restore(tokenizer, params, bm25, passages, kept, spans, digest), False
+        return SearchIndex.restore(tokenizer, params, bm25, passages, current, spans, digest), False
     kept: dict[str, Article] = {}
     spans: dict[str, tuple[int, int]] = {}
     gone: list[int] = []
