@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-QA := ../shared/qa
+QA := bench/data/cmrc2018
 
-.PHONY: install console bot test lint format bench eval clean
+.PHONY: install console bot test test-each test-lowest lint format bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,19 @@ bot: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+# Each test file in a process of its own: no test may rely on another file having run first.
+test-each: $(STAMP)
+	@set -e; for f in tests/test_*.py; do printf '%s: ' $$f; $(BIN)/pytest -q -p no:cacheprovider $$f | tail -n 1; done
+
+# The suite against the lowest version of every dependency that pyproject.toml allows.
+test-lowest:
+	rm -rf .venv-lowest
+	$(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/pip install --quiet --upgrade pip
+	$(PYTHON) .ci/lowest.py > .venv-lowest/constraints.txt
+	.venv-lowest/bin/pip install --quiet -c .venv-lowest/constraints.txt -e '.[dev]'
+	.venv-lowest/bin/pytest -q
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench bot.py
 	$(BIN)/ruff format --check src tests bench bot.py
@@ -41,4 +54,4 @@ eval: $(STAMP)
 	$(BIN)/python bench/quality.py --qa $(QA)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest data .pytest_cache .ruff_cache

@@ -10,13 +10,13 @@ import argparse
 import json
 import time
 
-from newsbot.config import REPO_ROOT, load_config
+from common import QA_DIR, repo_config
 from newsbot.corpus import Corpus
 from newsbot.engine import tokenizer_for
 from newsbot.index.passages import split_passages
 from newsbot.text.tokenizer import Tokenizer
 
-QA = REPO_ROOT.parent / "shared" / "qa" / "cmrc2018_trial_contexts.jsonl"
+QA = QA_DIR / "cmrc2018_trial_contexts.jsonl"
 
 
 def measure(name: str, texts: list[str], reference: Tokenizer, fast: Tokenizer) -> dict:
@@ -41,19 +41,27 @@ def measure(name: str, texts: list[str], reference: Tokenizer, fast: Tokenizer) 
 def corpora(n_passages: int) -> dict[str, list[str]]:
     from synthetic import synthetic_articles
 
-    config = load_config(env={})
-    bundled = [p.text for a in Corpus(config.corpus_dir).articles for p in split_passages(a)]
+    config = repo_config()
+    bundled = [
+        p.text
+        for a in Corpus(config.corpus_dir).articles
+        for p in split_passages(a, config.passage_max_chars)
+    ]
     found = {"bundled": bundled}
     if QA.exists():
         found["cmrc2018 trial"] = [
             json.loads(line)["text"] for line in QA.read_text("utf-8").splitlines() if line
         ]
-    found["synthetic"] = [p.text for a in synthetic_articles(n_passages) for p in split_passages(a)]
+    found["synthetic"] = [
+        p.text
+        for a in synthetic_articles(n_passages)
+        for p in split_passages(a, config.passage_max_chars)
+    ]
     return found
 
 
 def rows(n_passages: int) -> list[dict]:
-    config = load_config(env={})
+    config = repo_config()
     fast = tokenizer_for(config)
     reference = Tokenizer(config.userdict, fast.stopwords, fast.synonyms, fast=False)
     fast.warm_up()

@@ -1,11 +1,12 @@
 """Answer quality on a CMRC-shaped QA set, beside the naive rank_bm25 bot, computed in the same run.
 
-Usage: python bench/quality.py --qa ../shared/qa   (what ``make eval`` runs)
+Usage: python bench/quality.py [--qa bench/data/cmrc2018]   (what ``make eval`` runs)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -14,7 +15,8 @@ from pathlib import Path
 import jieba
 import rank_bm25
 
-from newsbot.config import REPO_ROOT, Config, load_config
+from common import OWN_QA, QA_DIR, repo_config
+from newsbot.config import Config
 from newsbot.corpus.importers import parse_import
 from newsbot.engine import Engine, params_for, responder_for, tokenizer_for
 from newsbot.evaluate import EvalResult, QAItem, evaluate, holds_gold, load_qa
@@ -22,7 +24,6 @@ from newsbot.index.search import SearchIndex
 from newsbot.responder import Responder
 from newsbot.text.sentences import split_sentences
 
-OWN_QA = REPO_ROOT / "tests" / "data" / "guancheng_qa.jsonl"
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
@@ -70,7 +71,9 @@ class NaiveBot:
 
 def confidences(responder: Responder, questions: list[str]) -> list[float]:
     """Each question's confidence with refusals off (0 where nothing matched at all)."""
-    unrefusing = Responder(responder.index, responder.max_chars, responder.max_sources, 0.0)
+    unrefusing = Responder(
+        responder.index, dataclasses.replace(responder.config, min_confidence=0.0)
+    )
     answers = (unrefusing.ask(q) for q in questions)
     return [a.confidence if a.found else 0.0 for a in answers]
 
@@ -97,7 +100,7 @@ def _row(name: str, r: EvalResult) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--qa", type=Path, default=REPO_ROOT.parent / "shared" / "qa")
+    parser.add_argument("--qa", type=Path, default=QA_DIR)
     parser.add_argument("--limit", type=int, help="only the first N questions")
     args = parser.parse_args()
     contexts_path = args.qa / "cmrc2018_trial_contexts.jsonl"
@@ -105,7 +108,7 @@ def main() -> int:
     if not contexts_path.exists():
         print(f"no QA set at {args.qa}", file=sys.stderr)
         return 2
-    config = load_config(env={})
+    config = repo_config()
     tokenizer = tokenizer_for(config)
     items = load_qa(questions_path)[: args.limit]
     contexts = [json.loads(line) for line in contexts_path.read_text("utf-8").splitlines()]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import rank_bm25
 
-from newsbot.config import load_config
+from common import repo_config
 from newsbot.corpus.article import Article
 from newsbot.engine import Engine
 from newsbot.index import bulk
@@ -95,7 +95,7 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     del articles
     corpus, data = work / "corpus", work / "data"
-    config = dataclasses.replace(load_config(env={}), corpus_dir=corpus, data_dir=data)
+    config = dataclasses.replace(repo_config(), corpus_dir=corpus, data_dir=data)
 
     gc.collect()
     base_rss = rss_mb()

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from newsbot.config import REPO_ROOT
+from common import BUNDLED_CORPUS, OWN_QA, REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT))
 from tests.fake_bot_api import FakeBotAPI
 
 TOKEN = "123456:SOAK-token"
-QA = REPO_ROOT / "tests" / "data" / "guancheng_qa.jsonl"
+QA = OWN_QA
 OFF_TOPIC = ["量子计算机的原理是什么？", "明天北京天气怎么样？", "世界杯冠军是哪个国家？"]
 
 
@@ -45,7 +45,7 @@ def main() -> None:
     asked = [json.loads(line)["question"] for line in QA.read_text("utf-8").splitlines() if line]
     asked += OFF_TOPIC
     work = Path(tempfile.mkdtemp(prefix="newsbot-soak-"))
-    shutil.copytree(REPO_ROOT / "corpus", work / "corpus")
+    shutil.copytree(BUNDLED_CORPUS, work / "corpus")
     config = work / "newsbot.yaml"
     config.write_text(
         f"corpus_dir: {work / 'corpus'}\ndata_dir: {work / 'data'}\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import jieba
 import numpy as np
 
-from newsbot.config import load_config
+from common import repo_config
 from newsbot.corpus import Corpus
 from newsbot.corpus.article import Article
 from newsbot.text.sentences import split_sentences
@@ -38,7 +38,7 @@ class Generator:
         self.words, self.p = _dictionary()
         self.rng = np.random.default_rng(seed)
         self.pyrng = random.Random(seed)
-        config = load_config(env={})
+        config = repo_config()
         self.real = [s for a in Corpus(config.corpus_dir).articles for s in split_sentences(a.body)]
         self._pool: list[str] = []
 

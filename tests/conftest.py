@@ -8,18 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.config import REPO_ROOT, Config, load_config
+from newsbot.config import SAMPLE_PAGE, Config, load_config
 from newsbot.engine import Engine, tokenizer_for
 from newsbot.text.tokenizer import Tokenizer
 
-DATA = Path(__file__).parent / "data"
-SEED_PAGE = REPO_ROOT.parent / "shared" / "seed" / "000_2d5639f6001780e6.txt"
+from .paths import BUNDLED_CORPUS, REPO_CONFIG
+
+SEED_PAGE = SAMPLE_PAGE
 
 
 @pytest.fixture(scope="session")
 def base_config() -> Config:
     """The repository's configuration, read only."""
-    return load_config(env={})
+    return load_config(REPO_CONFIG, env={})
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +33,7 @@ def tokenizer(base_config: Config) -> Tokenizer:
 def config(tmp_path: Path, base_config: Config) -> Config:
     """A config whose corpus is a copy of the bundled one and whose data dir is temporary."""
     corpus = tmp_path / "corpus"
-    shutil.copytree(REPO_ROOT / "corpus", corpus)
+    shutil.copytree(BUNDLED_CORPUS, corpus)
     return dataclasses.replace(base_config, corpus_dir=corpus, data_dir=tmp_path / "data")
 
 

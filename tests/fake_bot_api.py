@@ -108,9 +108,10 @@ class FakeBotAPI:
         assert self.server is not None, "start() the server first"
         return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
 
-    def start(self) -> FakeBotAPI:
-        """Serve over HTTP on a free port of 127.0.0.1 (offline tests never start it)."""
-        self.server = _Server(("127.0.0.1", 0), self._handler())
+    def start(self, port: int = 0) -> FakeBotAPI:
+        """Serve over HTTP on ``port`` (by default a free one) of 127.0.0.1 (offline tests never
+        start it)."""
+        self.server = _Server(("127.0.0.1", port), self._handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -9,12 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.config import REPO_ROOT
+from newsbot.config import SAMPLE_PAGE
 
-from .conftest import SEED_PAGE
+from .paths import BUNDLED_CORPUS, REPO_ROOT
+
+SEED_PAGE = SAMPLE_PAGE
 
 
-def run(args, tmp_path: Path, stdin: bytes | None = None, env: dict | None = None):
+def run(
+    args,
+    tmp_path: Path,
+    stdin: bytes | None = None,
+    env: dict | None = None,
+    cwd: Path | None = None,
+):
+    """``newsbot ARGS`` in a subprocess, in ``tmp_path`` (no config file there) by default."""
     full_env = {
         **os.environ,
         "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
@@ -28,13 +37,14 @@ def run(args, tmp_path: Path, stdin: bytes | None = None, env: dict | None = Non
         env=full_env,
         timeout=120,
         check=False,
+        cwd=cwd or tmp_path,
     )
 
 
 @pytest.fixture
 def corpus(tmp_path) -> Path:
     folder = tmp_path / "corpus"
-    shutil.copytree(REPO_ROOT / "corpus", folder)
+    shutil.copytree(BUNDLED_CORPUS, folder)
     return folder
 
 
@@ -64,7 +74,7 @@ def test_bundled_corpus_is_the_seed_import(tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     assert "共导入 5 篇" in result.stdout.decode()
     ours = {p.name: p.read_text("utf-8") for p in folder.glob("*.md")}
-    bundled = {p.name: p.read_text("utf-8") for p in (REPO_ROOT / "corpus").glob("*.md")}
+    bundled = {p.name: p.read_text("utf-8") for p in BUNDLED_CORPUS.glob("*.md")}
     assert ours == bundled
 
 
@@ -145,9 +155,13 @@ def test_console_answers_piped_lines(tmp_path, corpus):
     assert "张艳敏" in text and "烟厂空气质量监测站点" in text
 
 
-def test_index_prints_its_size(tmp_path, corpus):
+def test_index_rebuilds_and_prints_its_size(tmp_path, corpus):
+    assert run(["--corpus", str(corpus), "ask", "区总工会主席是谁？"], tmp_path).returncode == 0
+    (current,) = (tmp_path / "data").glob("corpora/*/index/CURRENT")
+    saved = current.read_text()
     result = run(["--corpus", str(corpus), "index"], tmp_path)
-    assert result.returncode == 0 and "文章 5 篇" in result.stdout.decode()
+    assert result.returncode == 0 and "已重建索引：文章 5 篇" in result.stdout.decode()
+    assert current.read_text() != saved, "a new snapshot replaces the saved one"
 
 
 def test_eval_over_a_contexts_file(tmp_path):
@@ -191,6 +205,117 @@ def test_bot_py_is_the_cli(tmp_path, corpus):
         capture_output=True,
         timeout=60,
         check=False,
-        env={**os.environ, "NEWSBOT_CONFIG": ""},
+        env={**os.environ, "NEWSBOT_CONFIG": "", "NEWSBOT_DATA_DIR": str(tmp_path / "data")},
     )
     assert result.returncode == 0 and "共 5 篇" in result.stdout.decode()
+
+
+def test_version(tmp_path):
+    from newsbot.cli import package_version
+
+    result = run(["--version"], tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.decode().strip() == f"newsbot {package_version()}"
+    assert package_version()[0].isdigit()
+
+
+def test_init_writes_a_folder_that_runs(tmp_path):
+    target = tmp_path / "site"
+    result = run(["init", str(target), "--sample"], tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    out = result.stdout.decode()
+    assert "已导入示例新闻 5 篇" in out and "newsbot console" in out
+    assert {p.name for p in target.iterdir()} >= {
+        "newsbot.yaml",
+        "corpus",
+        "data",
+        "userdict.txt",
+        "stopwords.txt",
+        "synonyms.yaml",
+    }
+    assert sorted(p.name for p in (target / "corpus").glob("*.md")) == sorted(
+        p.name for p in BUNDLED_CORPUS.glob("*.md")
+    )
+    env = {"NEWSBOT_DATA_DIR": ""}  # the written config decides where state goes
+    asked = run(["ask", "--json", "区总工会主席是谁？"], tmp_path, env=env, cwd=target)
+    assert asked.returncode == 0, asked.stderr.decode()
+    assert "盛伟" in json.loads(asked.stdout)["answer"]
+    assert list((target / "data").glob("corpora/*/index/CURRENT")), "state went to DIR/data"
+
+
+def test_init_refuses_to_overwrite_and_starts_empty_without_sample(tmp_path):
+    target = tmp_path / "site"
+    assert run(["init", str(target)], tmp_path).returncode == 0
+    assert list((target / "corpus").iterdir()) == []
+    (target / "newsbot.yaml").write_text("max_sources: 2\n", "utf-8")
+    again = run(["init", str(target)], tmp_path)
+    assert again.returncode == 2 and "已存在" in again.stderr.decode()
+    assert (target / "newsbot.yaml").read_text("utf-8") == "max_sources: 2\n"
+    assert run(["init", str(target), "--force"], tmp_path).returncode == 0
+    assert "max_sources: 2" not in (target / "newsbot.yaml").read_text("utf-8")
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path):
+    for args in (["ask", "问题"], ["list"], ["console"]):
+        result = run(["--corpus", str(tmp_path / "nowhere"), *args], tmp_path)
+        err = result.stderr.decode()
+        assert result.returncode == 2 and "找不到文章目录" in err and "newsbot init" in err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_import_creates_a_missing_corpus_folder(tmp_path):
+    folder = tmp_path / "new" / "corpus"
+    result = run(["--corpus", str(folder), "import", str(SEED_PAGE)], tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert len(list(folder.glob("*.md"))) == 5
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    import argparse
+
+    from newsbot.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) >= {"init", "import", "ask", "check", "bot", "index"}
+    for name, command in [("newsbot", parser), *sub.choices.items()]:
+        for action in command._actions:
+            if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                assert action.help, f"{name} {action.dest} has no help text"
+
+
+def test_subcommand_help_is_printed(tmp_path):
+    result = run(["ask", "--help"], tmp_path)
+    assert result.returncode == 0 and "--max-chars" in result.stdout.decode()
+
+
+def test_check_reports_each_part(tmp_path, corpus):
+    result = run(["--corpus", str(corpus), "check", "--offline"], tmp_path)
+    out = result.stdout.decode()
+    assert result.returncode == 0, out
+    assert "✓ 文章目录" in out and "5 篇文章" in out and "✓ 数据目录" in out
+    missing = run(["--corpus", str(tmp_path / "nowhere"), "check", "--offline"], tmp_path)
+    assert missing.returncode == 1 and "✗ 文章目录" in missing.stdout.decode()
+
+
+def test_check_asks_telegram_who_the_token_is(tmp_path, corpus):
+    from .fake_bot_api import FakeBotAPI
+
+    api = FakeBotAPI("111:right").start()
+    try:
+        env = {"NEWSBOT_TELEGRAM_BASE_URL": api.base_url}
+        good = run(
+            ["--corpus", str(corpus), "check"],
+            tmp_path,
+            env={**env, "TELEGRAM_BOT_TOKEN": "111:right"},
+        )
+        bad = run(
+            ["--corpus", str(corpus), "check"],
+            tmp_path,
+            env={**env, "TELEGRAM_BOT_TOKEN": "111:wrong"},
+        )
+    finally:
+        api.stop()
+    assert good.returncode == 0 and "@newsbot_test_bot" in good.stdout.decode()
+    assert bad.returncode == 1 and "令牌无效" in bad.stdout.decode()
+    assert "111:wrong" not in bad.stdout.decode() + bad.stderr.decode()

@@ -1,16 +1,18 @@
+import dataclasses
 import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newsbot.config import Config
 from newsbot.corpus.article import Article
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Responder, analyse
 from newsbot.responder.extract import ELLIPSIS, answer_evidence
 from newsbot.responder.question import known_pieces
 
-from .conftest import DATA
+from .paths import DATA
 
 CASES = [json.loads(line) for line in (DATA / "guancheng_qa.jsonl").read_text("utf-8").splitlines()]
 
@@ -181,7 +183,10 @@ def test_question_characters_skip_asking_and_function_words(tokenizer):
 
 def _responder_over(tokenizer, *articles):
     """A responder that always answers: these tests are about which sentence is quoted."""
-    return Responder(SearchIndex(list(articles), tokenizer, IndexParams()), min_confidence=0.0)
+    return Responder(
+        SearchIndex(list(articles), tokenizer, IndexParams()),
+        dataclasses.replace(Config(), min_confidence=0.0),
+    )
 
 
 QUOTED = {
@@ -293,7 +298,7 @@ def test_a_name_glued_to_the_next_character_still_finds_its_article(tokenizer):
         Article(id="yh", title="杨昊", body="杨昊是中国足球运动员。现效力于中乙球队陕西长安竞技。"),
         Article(id="other", title="渠成", body="渠成是中国足球运动员，现效力四川安纳普尔那。"),
     ]
-    responder = Responder(SearchIndex(articles, tokenizer, IndexParams()), min_confidence=0.4)
+    responder = Responder(SearchIndex(articles, tokenizer, IndexParams()), Config())
     answer = responder.ask("杨昊现效力于哪里？")  # jieba cuts 「杨昊现」, a word no article holds
     assert answer.found and "杨昊" in answer.terms, answer
     assert answer.sources[0].id == "yh" and "陕西长安竞技" in answer.answer, answer

@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-from newsbot.config import REPO_ROOT
 from newsbot.telegram.app import file_url_for
 from newsbot.telegram.format import (
     MAX_MESSAGE_UNITS,
@@ -24,6 +23,7 @@ from newsbot.telegram.format import (
 )
 
 from .fake_bot_api import FakeBotAPI, html_problem
+from .paths import BUNDLED_CORPUS
 
 TOKEN = "123456:TEST-token-never-logged"
 ADMIN = 42
@@ -56,13 +56,13 @@ def test_file_url_is_derived_like_telegrams():
     assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
 
 
-@pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("bot")
+def start_bot(tmp, **env_extra):
+    """The real ``newsbot bot`` process over a copy of the bundled corpus, polling a fresh fake
+    Bot API; returned once it polls."""
     corpus = tmp / "corpus"
-    shutil.copytree(REPO_ROOT / "corpus", corpus)
+    shutil.copytree(BUNDLED_CORPUS, corpus)
     api = FakeBotAPI(TOKEN).start()
-    log = open(tmp / "bot.log", "wb")  # noqa: SIM115 - closed at teardown
+    log = open(tmp / "bot.log", "wb")  # noqa: SIM115 - closed by stop_bot
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -71,9 +71,14 @@ def bot(tmp_path_factory):
         "NEWSBOT_CORPUS_DIR": str(corpus),
         "NEWSBOT_DATA_DIR": str(tmp / "data"),
         "NEWSBOT_CONFIG": "",
+        **env_extra,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsbot.cli", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "newsbot.cli", "bot"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp,
     )
     deadline = time.monotonic() + 60
     while "getUpdates" not in api.calls:
@@ -84,19 +89,33 @@ def bot(tmp_path_factory):
     api.corpus = corpus
     api.data = tmp / "data"
     api.log_path = tmp / "bot.log"
-    yield api
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-    log.close()
+    api.log_file = log
+    return api
+
+
+def stop_bot(api):
+    if api.process.poll() is None:
+        api.process.kill()
+        api.process.wait()
+    api.log_file.close()
     api.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    api = start_bot(tmp_path_factory.mktemp("bot"))
+    yield api
+    stop_bot(api)
 
 
 def plain(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text)
 
 
-def ask(bot, chat_id, text, user=READER, chat_type="private", **kwargs):
+def ask(bot, chat_id, text, user=None, chat_type="private", **kwargs):
+    """Send ``text`` as a user (by default the private chat's own, so that no two tests share a
+    user's rate limit) and wait for the bot's reply in that chat."""
+    user = user if user is not None else chat_id
     start = len(bot.sent)
     bot.push_message(chat_id, user, text, chat_type=chat_type, **kwargs)
     return bot.wait_for(
@@ -110,7 +129,7 @@ def test_commands_menu_is_set(bot):
 
 def test_start_says_what_the_bot_knows(bot):
     reply = ask(bot, 101, "/start")
-    assert "5 篇文章" in reply["text"]
+    assert f"{len(list(bot.corpus.glob('*.md')))} 篇文章" in reply["text"]
     assert "谁到烟厂空气质量监测站点督导" in reply["text"]
 
 
@@ -201,10 +220,10 @@ def test_group_silence_unless_asked(bot):
     group = -500
     start = len(bot.sent)
     bot.push_message(group, READER, "大家好，今天天气不错", chat_type="group")
-    reply = ask(bot, group, "/ask 区总工会主席是谁？", chat_type="group")
+    reply = ask(bot, group, "/ask 区总工会主席是谁？", user=501, chat_type="group")
     assert "盛伟" in reply["text"]
     assert len(bot.replies_to(group, start)) == 1
-    mention = ask(bot, group, "@newsbot_test_bot 区总工会主席是谁？", chat_type="group")
+    mention = ask(bot, group, "@newsbot_test_bot 区总工会主席是谁？", user=501, chat_type="group")
     assert "盛伟" in mention["text"]
 
 
@@ -214,6 +233,7 @@ def test_huge_message_gets_a_reply(bot):
 
 
 def test_latest_list_and_stats(bot):
+    ask(bot, 107, "量子计算机的原理是什么？")
     assert "最新文章" in ask(bot, 107, "/latest 2")["text"]
     assert "只有管理员" in ask(bot, 107, "/list")["text"]
     listing = ask(bot, ADMIN, "/list", user=ADMIN)["text"]
@@ -223,19 +243,21 @@ def test_latest_list_and_stats(bot):
 
 
 def test_admin_deletes_with_confirmation(bot):
-    prompt = ask(bot, ADMIN, "/delete doc-1", user=ADMIN)
+    ask(bot, ADMIN, "/add 待删除的通知\n这篇通知稍后会被删除。", user=ADMIN)
+    (stored,) = [p for p in bot.corpus.glob("*.md") if "待删除的通知" in p.read_text("utf-8")]
+    prompt = ask(bot, ADMIN, f"/delete {stored.stem}", user=ADMIN)
     assert "确定删除" in prompt["text"]
     confirm = prompt["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     start = len(bot.sent)
     bot.push_callback(READER, READER, confirm, prompt["message"])
     refusal = bot.wait_for(lambda m: m["method"] == "answerCallbackQuery", start=start)
     assert "只有管理员" in refusal["text"]
-    assert (bot.corpus / "doc-1.md").exists()
+    assert stored.exists()
     start = len(bot.sent)
     bot.push_callback(ADMIN, ADMIN, confirm, prompt["message"])
     done = bot.wait_for(lambda m: m["method"] == "editMessageText", start=start)
     assert "已删除" in done["text"]
-    assert not (bot.corpus / "doc-1.md").exists()
+    assert not stored.exists()
 
 
 def test_nothing_was_rejected_and_the_token_never_logged(bot):
@@ -243,10 +265,17 @@ def test_nothing_was_rejected_and_the_token_never_logged(bot):
     assert TOKEN not in bot.log_path.read_text()
 
 
-def test_zz_clean_stop_on_sigint(bot):
-    bot.process.send_signal(signal.SIGINT)
-    assert bot.process.wait(timeout=30) == 0
-    assert json.loads((bot.data / "stats.json").read_text())["asked"] > 5
+def test_clean_stop_on_sigint_keeps_stats_and_pushes(tmp_path):
+    bot = start_bot(tmp_path)
+    try:
+        ask(bot, ADMIN, "/add 管城区举办非遗文化节\n6月1日，管城区举办非遗文化节。", user=ADMIN)
+        for n in range(6):
+            ask(bot, 110 + n, "区总工会主席是谁？")
+        bot.process.send_signal(signal.SIGINT)
+        assert bot.process.wait(timeout=30) == 0
+    finally:
+        stop_bot(bot)
+    assert json.loads((bot.data / "stats.json").read_text())["asked"] == 6
     (current,) = bot.data.glob("corpora/*/index/CURRENT")
     table = json.loads((current.parent / current.read_text() / "articles.json").read_text())
     titles = set(table["titles"])
@@ -271,7 +300,7 @@ def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
         "NEWSBOT_TELEGRAM_BASE_URL": api.base_url,
         "NEWSBOT_TELEGRAM_WEBHOOK_URL": url,
         "NEWSBOT_TELEGRAM_WEBHOOK_PORT": str(port),
-        "NEWSBOT_CORPUS_DIR": str(REPO_ROOT / "corpus"),
+        "NEWSBOT_CORPUS_DIR": str(BUNDLED_CORPUS),
         "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
         "NEWSBOT_CONFIG": "",
     }
@@ -321,3 +350,83 @@ def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
                 process.wait()
             api.stop()
     assert TOKEN not in log_path.read_text()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _bot_env(tmp_path, base_url, token=TOKEN, **extra):
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": token,
+        "NEWSBOT_TELEGRAM_BASE_URL": base_url,
+        "NEWSBOT_CORPUS_DIR": str(BUNDLED_CORPUS),
+        "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+        "NEWSBOT_CONFIG": "",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_rejected_token_is_one_line_and_never_printed(tmp_path, verbose):
+    api = FakeBotAPI(TOKEN).start()
+    wrong = "999999:WRONG-secret-token"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "newsbot.cli", *(["-v"] if verbose else []), "bot"],
+            env=_bot_env(
+                tmp_path, api.base_url, wrong, NEWSBOT_LOG_LEVEL="DEBUG" if verbose else "INFO"
+            ),
+            capture_output=True,
+            timeout=60,
+            check=False,
+            cwd=tmp_path,
+        )
+    finally:
+        api.stop()
+    output = (result.stdout + result.stderr).decode()
+    assert result.returncode == 2, output
+    assert "机器人令牌无效" in output
+    assert wrong not in output and "WRONG-secret" not in output
+    assert "Traceback" not in output
+    if not verbose:  # at debug level the request log comes first, the token redacted
+        assert len(output.strip().splitlines()) == 1, output
+
+
+def test_an_unreachable_telegram_is_retried_until_it_answers(tmp_path):
+    port = _free_port()
+    log_path = tmp_path / "bot.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newsbot.cli", "bot"],
+            env=_bot_env(tmp_path, f"http://127.0.0.1:{port}/bot"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        api = None
+        try:
+            deadline = time.monotonic() + 60
+            while log_path.read_text().count("cannot reach Telegram") < 2:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.1)
+            api = FakeBotAPI(TOKEN).start(port)
+            while "getUpdates" not in api.calls:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.1)
+        finally:
+            process.kill()
+            process.wait()
+            if api is not None:
+                api.stop()
+    text = log_path.read_text()
+    assert "Traceback" not in text and TOKEN not in text
+    tries = [line for line in text.splitlines() if "cannot reach Telegram" in line]
+    assert "attempt 1, retrying in 1 s" in tries[0] and "attempt 2, retrying in 2 s" in tries[1]

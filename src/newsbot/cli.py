@@ -1,4 +1,5 @@
-"""The newsbot command line: import and manage articles, ask, evaluate, run the console or bot."""
+"""The newsbot command line: set up a folder, import and manage articles, ask, evaluate, check,
+and run the console or the bot."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import argparse
 import json
 import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsbot.config import Config, load_config
+from newsbot.config import Config, check_setting, find_config, load_config
 from newsbot.errors import NewsbotError
+from newsbot.logs import setup_logging
 
 if TYPE_CHECKING:
     from newsbot.engine import Engine
@@ -18,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsbot")
 EXIT_USER_ERROR = 2
+# Commands that read the corpus: a missing corpus folder is an error for them (import and init
+# create it; eval over a contexts file needs none).
+READS_CORPUS = frozenset({"list", "show", "delete", "ask", "console", "index", "bot"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,49 +34,64 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USER_ERROR)
 
 
+def package_version() -> str:
+    """The installed version of newsbot."""
+    try:
+        return version("newsbot")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without install
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands; their help texts are the --help output."""
     parser = _Parser(
-        prog="newsbot", description="本地新闻问答机器人（控制台、命令行与 Telegram）。"
+        prog="newsbot",
+        description="本地政务新闻问答机器人：控制台、命令行与 Telegram。",
+        epilog="每个命令的选项：newsbot 命令 --help。配置文件依次查找 --config、$NEWSBOT_CONFIG、"
+        "./newsbot.yaml、./config/newsbot.yaml，都没有时使用内置默认值。",
     )
-    parser.add_argument(
-        "--config", type=Path, help="配置文件（默认 $NEWSBOT_CONFIG 或 config/newsbot.yaml）"
+    parser.add_argument("--version", action="version", version=f"newsbot {package_version()}")
+    parser.add_argument("--config", type=Path, help="配置文件（默认见下文的查找顺序）")
+    parser.add_argument("--corpus", type=Path, help="文章目录（覆盖配置中的 corpus_dir）")
+    parser.add_argument("--data-dir", type=Path, help="状态与缓存目录（覆盖配置中的 data_dir）")
+    parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令", parser_class=_Parser)
+
+    p = sub.add_parser("init", help="创建一个可运行的目录：配置、文章目录与词典")
+    p.add_argument("dir", nargs="?", type=Path, default=Path("."), help="目标目录（默认当前目录）")
+    p.add_argument(
+        "--sample", action="store_true", help="同时导入自带的示例新闻（管城区，2020年5月）"
     )
-    parser.add_argument(
-        "--corpus", type=Path, help="文章目录（默认 $NEWSBOT_CORPUS_DIR 或 corpus/）"
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, help="状态与缓存目录（默认 $NEWSBOT_DATA_DIR 或 data/）"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="输出详细日志")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p.add_argument("--force", action="store_true", help="覆盖已有的 newsbot.yaml 与词典文件")
 
     p = sub.add_parser("import", help="导入文章：报纸版面、.md、.txt 或 .jsonl")
-    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("files", nargs="+", type=Path, help="要导入的文件")
     p.add_argument("--year", type=int, help="版面只写月日时所用的年份（默认从版面推断）")
-    p.add_argument("--source", help="来源名称（默认文件名）")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    p.add_argument("--source", help="来源名称（默认用文件名）")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出结果")
 
-    p = sub.add_parser("list", help="列出文章")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("show", help="显示一篇文章")
-    p.add_argument("id")
+    p = sub.add_parser("list", help="列出文章，最新的在前")
+    p.add_argument("--json", action="store_true", help="每篇文章输出一行 JSON")
+    p = sub.add_parser("show", help="显示一篇文章的全文")
+    p.add_argument("id", help="文章编号（list 可查看）")
     p = sub.add_parser("delete", help="删除一篇文章")
-    p.add_argument("id")
+    p.add_argument("id", help="文章编号（list 可查看）")
 
     p = sub.add_parser("ask", help="提问；不给问题时从标准输入逐行读取")
-    p.add_argument("question", nargs="*")
+    p.add_argument("question", nargs="*", help="问题（可含空格）；省略时每行标准输入是一个问题")
     p.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
-    p.add_argument("--max-chars", type=int, help="答案最长字数")
+    p.add_argument("--max-chars", type=int, help="答案最长字数（20 到 2000）")
 
-    sub.add_parser("console", help="交互式控制台")
+    sub.add_parser("console", help="交互式控制台（:help 查看控制台命令）")
     p = sub.add_parser("eval", help="在问答集上评测（hit@1、hit@5、答案命中率）")
-    p.add_argument("qa", type=Path)
+    p.add_argument("qa", type=Path, help="问答文件：每行 {question, answers, context_id}")
     p.add_argument("--contexts", type=Path, help="用这个 .jsonl 段落文件建索引，而不是文章目录")
     p.add_argument("--limit", type=int, help="只评测前 N 个问题")
-    p.add_argument("--json", action="store_true")
-    sub.add_parser("index", help="重建索引并显示其规模")
-    sub.add_parser("bot", help="运行 Telegram 机器人")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出结果")
+    sub.add_parser("index", help="丢弃保存的索引，从文章目录重建，并显示其规模")
+    p = sub.add_parser("check", help="检查配置、文章目录、数据目录和 Telegram 连接（可作健康检查）")
+    p.add_argument("--offline", action="store_true", help="不连接 Telegram")
+    sub.add_parser("bot", help="运行 Telegram 机器人（令牌来自 $TELEGRAM_BOT_TOKEN）")
     return parser
 
 
@@ -79,19 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose or args.command == "bot" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         config = load_config(
             args.config, overrides={"corpus_dir": args.corpus, "data_dir": args.data_dir}
         )
-        logging.getLogger().setLevel(
-            logging.DEBUG
-            if args.verbose
-            else (config.log_level if args.command == "bot" else "WARNING")
-        )
+        if args.command == "bot" and not args.verbose:
+            logging.getLogger().setLevel(config.log_level)
+        if args.command in READS_CORPUS:
+            require_corpus(config)
         return COMMANDS[args.command](config, args)
     except NewsbotError as exc:
         sys.stderr.write(f"newsbot: {exc}\n")
@@ -100,11 +117,28 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def require_corpus(config: Config) -> None:
+    """A user error unless the corpus folder exists (an empty one is fine)."""
+    if not config.corpus_dir.is_dir():
+        raise NewsbotError(
+            f"找不到文章目录 {config.corpus_dir}：用 --corpus 指定，或运行 newsbot init 创建"
+        )
+
+
 def _engine(config: Config) -> Engine:
     """The engine, imported lazily so that --help and list stay fast."""
     from newsbot.engine import Engine
 
     return Engine(config)
+
+
+def cmd_init(config: Config, args: argparse.Namespace) -> int:
+    """Write a folder ready to run and say what to do next."""
+    from newsbot.scaffold import init
+
+    for line in init(args.dir, sample=args.sample, force=args.force):
+        print(line)
+    return 0
 
 
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
@@ -174,8 +208,8 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     """Answer one question, or each line of standard input."""
     from newsbot.render import render_answer
 
-    if args.max_chars is not None and not 20 <= args.max_chars <= 2000:
-        raise NewsbotError("--max-chars 必须在 20 到 2000 之间")
+    if args.max_chars is not None:
+        check_setting("answer_max_chars", args.max_chars, "--max-chars")
     engine = _engine(config)
     questions = [" ".join(args.question)] if args.question else None
     for question in questions if questions is not None else _stdin_lines():
@@ -205,9 +239,11 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     from newsbot.evaluate import evaluate, load_qa
 
     items = load_qa(args.qa)[: args.limit]
-    responder = (
-        _contexts_responder(config, args.contexts) if args.contexts else _engine(config).responder
-    )
+    if args.contexts:
+        responder = _contexts_responder(config, args.contexts)
+    else:
+        require_corpus(config)
+        responder = _engine(config).responder
     result = evaluate(responder, items)
     if args.json:
         print(json.dumps(result.__dict__, ensure_ascii=False))
@@ -231,13 +267,25 @@ def _contexts_responder(config: Config, path: Path) -> Responder:
 
 
 def cmd_index(config: Config, args: argparse.Namespace) -> int:
-    """Rebuild the index and print its size."""
-    engine = _engine(config)
-    index = engine.index
+    """Rebuild the index from the corpus folder (the saved one is discarded) and print its size."""
+    from newsbot.engine import Engine
+
+    index = Engine(config, rebuild=True).index
     print(
-        f"文章 {len(index.articles)} 篇，段落 {len(index)} 个，词表 {len(index.bm25.vocab)} 个词。"
+        f"已重建索引：文章 {len(index.articles)} 篇，段落 {len(index)} 个，"
+        f"词表 {len(index.bm25.vocab)} 个词。"
     )
     return 0
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    """Report whether the bot can run here; status 1 when a check fails."""
+    from newsbot.check import run_checks
+
+    checks = run_checks(config, find_config(args.config), offline=args.offline)
+    for check in checks:
+        print(f"{'✓' if check.ok else '✗'} {check.name}：{check.detail}")
+    return 0 if all(c.ok for c in checks) else 1
 
 
 def cmd_bot(config: Config, args: argparse.Namespace) -> int:
@@ -248,6 +296,7 @@ def cmd_bot(config: Config, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "init": cmd_init,
     "import": cmd_import,
     "list": cmd_list,
     "show": cmd_show,
@@ -256,6 +305,7 @@ COMMANDS = {
     "console": cmd_console,
     "eval": cmd_eval,
     "index": cmd_index,
+    "check": cmd_check,
     "bot": cmd_bot,
 }
 

@@ -44,18 +44,15 @@ def params_for(config: Config) -> IndexParams:
 
 def responder_for(config: Config, index: SearchIndex) -> Responder:
     """A responder over ``index`` with the configured limits."""
-    return Responder(
-        index,
-        max_chars=config.answer_max_chars,
-        max_sources=config.max_sources,
-        min_confidence=config.min_confidence,
-    )
+    return Responder(index, config)
 
 
 class Engine:
     """Owns the corpus and the current index; writers are serialised, readers never wait."""
 
-    def __init__(self, config: Config, tokenizer: Tokenizer | None = None) -> None:
+    def __init__(
+        self, config: Config, tokenizer: Tokenizer | None = None, rebuild: bool = False
+    ) -> None:
         self.config = config
         self.tokenizer = tokenizer or tokenizer_for(config)
         self.params = params_for(config)
@@ -66,25 +63,31 @@ class Engine:
         self._dirty = threading.Event()
         self._save_lock = threading.Lock()  # one snapshot written at a time
         self._saver: threading.Thread | None = None
-        self._responder = responder_for(config, self._open_index())
+        self._responder = responder_for(config, self._open_index(rebuild))
 
-    def _open_index(self) -> SearchIndex:
-        """The saved index brought up to date, or a fresh build when there is none to trust."""
+    def _open_index(self, rebuild: bool) -> SearchIndex:
+        """The saved index brought up to date, or a fresh build when there is none to trust
+        (or ``rebuild`` asks for one)."""
         articles = self.corpus.by_id()
-        try:
-            with paused_gc():
-                index, changed = persist.load(
-                    self._cache,
-                    articles,
-                    self.tokenizer,
-                    self.params,
-                    bulk.tokenise,
-                    digest=self.corpus.digest,
-                )
-        except persist.CacheError as exc:
-            log.info("building the index (saved one not used: %s)", exc)
+        index: SearchIndex | None = None
+        changed = True
+        if rebuild:
+            log.info("building the index (a rebuild was asked for)")
+        else:
+            try:
+                with paused_gc():
+                    index, changed = persist.load(
+                        self._cache,
+                        articles,
+                        self.tokenizer,
+                        self.params,
+                        bulk.tokenise,
+                        digest=self.corpus.digest,
+                    )
+            except persist.CacheError as exc:
+                log.info("building the index (saved one not used: %s)", exc)
+        if index is None:
             index = SearchIndex(articles.values(), self.tokenizer, self.params, bulk.tokenise)
-            changed = True
         if changed:
             self._dirty.set()
             self.save(index)

@@ -39,7 +39,7 @@ def _pieces(paragraph: str, max_chars: int) -> list[str]:
     return pieces
 
 
-def split_passages(article: Article, max_chars: int = 300) -> list[Passage]:
+def split_passages(article: Article, max_chars: int) -> list[Passage]:
     """Cut an article into passages of at most ``max_chars`` (a single longer clause stays whole).
 
     Paragraphs start a new passage unless the current one is still short (under a third of the

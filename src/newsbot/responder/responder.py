@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from newsbot.config import Config
 from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
 from newsbot.responder.extract import Extract, extract, share
@@ -31,17 +32,12 @@ class _Ranked:
 class Responder:
     """Answers questions from one index snapshot; never answers from an unrelated article."""
 
-    def __init__(
-        self,
-        index: SearchIndex,
-        max_chars: int = 150,
-        max_sources: int = 3,
-        min_confidence: float = 0.5,
-    ) -> None:
+    def __init__(self, index: SearchIndex, config: Config) -> None:
         self.index = index
-        self.max_chars = max_chars
-        self.max_sources = max_sources
-        self.min_confidence = min_confidence
+        self.config = config
+        self.max_chars = config.answer_max_chars
+        self.max_sources = config.max_sources
+        self.min_confidence = config.min_confidence
 
     def ask(self, question: str, max_chars: int | None = None) -> Answer:
         """Answer ``question`` in at most ``max_chars`` characters, with its sources."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
 import sys
 from urllib.parse import urlsplit
 
+import telegram
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -17,34 +20,79 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from newsbot.config import TOKEN_ENV, Config
 from newsbot.engine import Engine
+from newsbot.errors import NewsbotError
+from newsbot.logs import redact
 from newsbot.telegram.handlers import Bot
 
 log = logging.getLogger(__name__)
 EXIT_USER_ERROR = 2
+EXIT_FAILURE = 1
+# Waits between attempts to reach Telegram at start: doubling from the first to the last.
+CONNECT_FIRST_WAIT = 1.0
+CONNECT_MAX_WAIT = 60.0
 
 
-class RedactToken(logging.Filter):
-    """Replace the bot token wherever it would appear in a log record (e.g. request URLs)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token in record.getMessage():
-            record.msg = record.getMessage().replace(self.token, "<token>")
-            record.args = ()
-        return True
+class TokenRejected(Exception):
+    """Telegram refused the bot token (401/404 from getMe)."""
 
 
 def file_url_for(base_url: str) -> str:
     """Telegram's file URLs sit beside its API ones: ``…/bot`` → ``…/file/bot``."""
     head, sep, _ = base_url.rstrip("/").rpartition("/bot")
     return f"{head}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
+
+
+def api_urls(config: Config) -> tuple[str | None, str | None]:
+    """The Bot API and file URLs to use (None: Telegram's own)."""
+    tg = config.telegram
+    if tg.base_url:
+        return tg.base_url, tg.base_file_url or file_url_for(tg.base_url)
+    return None, tg.base_file_url
+
+
+def plain_bot(config: Config, token: str) -> telegram.Bot:
+    """A bare Bot with the configured API URLs and proxy (for checks before the application)."""
+    base_url, base_file_url = api_urls(config)
+    urls = {"base_url": base_url} if base_url else {}
+    if base_file_url:
+        urls["base_file_url"] = base_file_url
+    request = HTTPXRequest(proxy=config.telegram.proxy_url) if config.telegram.proxy_url else None
+    return telegram.Bot(token, request=request, **urls)
+
+
+async def get_me(config: Config, token: str) -> telegram.User:
+    """Who the token belongs to, asked of Telegram once; TokenRejected if it refuses the token,
+    NetworkError if it cannot be reached."""
+    try:
+        async with plain_bot(config, token) as bot:
+            return bot.bot
+    except InvalidToken:  # its message quotes the token: never shown
+        raise TokenRejected from None
+
+
+async def wait_for_telegram(config: Config, token: str) -> telegram.User:
+    """``get_me``, retried with a doubling wait while Telegram cannot be reached (a bot started
+    before the network, or behind a firewall until its proxy is up); one log line per try."""
+    wait = CONNECT_FIRST_WAIT
+    attempt = 1
+    while True:
+        try:
+            return await get_me(config, token)
+        except NetworkError as exc:
+            log.warning(
+                "cannot reach Telegram (%s: %s); attempt %d, retrying in %.0f s",
+                type(exc).__name__,
+                exc,
+                attempt,
+                wait,
+            )
+        await asyncio.sleep(wait)
+        wait = min(2 * wait, CONNECT_MAX_WAIT)
+        attempt += 1
 
 
 def webhook_secret(token: str) -> str:
@@ -66,12 +114,14 @@ def build_application(
     builder = Application.builder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if config.telegram.base_url:
-        builder = builder.base_url(config.telegram.base_url).base_file_url(
-            config.telegram.base_file_url or file_url_for(config.telegram.base_url)
-        )
-    elif config.telegram.base_file_url:
-        builder = builder.base_file_url(config.telegram.base_file_url)
+    elif config.telegram.proxy_url:
+        builder = builder.proxy(config.telegram.proxy_url)
+        builder = builder.get_updates_proxy(config.telegram.proxy_url)
+    base_url, base_file_url = api_urls(config)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
     app = (
         builder.post_init(bot.post_init)
         .post_shutdown(bot.post_shutdown)
@@ -103,15 +153,37 @@ def build_application(
 
 
 def run_bot(config: Config) -> int:
-    """Run until SIGINT/SIGTERM; a missing token is one clear line and exit status 2."""
+    """Run until SIGINT/SIGTERM. A missing or rejected token is one clear line and exit status
+    2; any other failure to start one line and status 1; never the token, never a traceback
+    (but at debug level)."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         sys.stderr.write(f"newsbot: 请设置环境变量 {TOKEN_ENV}（向 @BotFather 申请的机器人令牌）\n")
         return EXIT_USER_ERROR
-    redact = RedactToken(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact(token)
+    try:
+        loop = asyncio.new_event_loop()  # kept for the application (older PTB asks for it)
+        asyncio.set_event_loop(loop)
+        me = loop.run_until_complete(wait_for_telegram(config, token))
+        log.info("connected to Telegram as @%s", me.username)
+        return _serve(config, token)
+    except TokenRejected:
+        sys.stderr.write(
+            f"newsbot: 机器人令牌无效：Telegram 拒绝了 {TOKEN_ENV}，请向 @BotFather 核对后重试\n"
+        )
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except NewsbotError:
+        raise
+    except Exception as exc:  # start-up failed: one line, the details at debug level
+        log.debug("the bot stopped with an error", exc_info=True)
+        log.error("the bot could not run: %s: %s", type(exc).__name__, exc)
+        return EXIT_FAILURE
+
+
+def _serve(config: Config, token: str) -> int:
+    """Build the engine and the application and serve updates until stopped."""
     engine = Engine(config)
     engine.tokenizer.warm_up()
     engine.autosave()
