@@ -225,14 +225,14 @@ QUOTED = {
         50,
         ("用工短缺", "在此背景下"),
     ),
-    "a second sentence holding more of the question, after an ellipsis for the text between": (
+    "the answering sentence leads: one before it that holds more words is not quoted first": (
         "图书馆",
         "管城区图书馆少儿阅览区今年改造完成，新增图书2万册。馆内还设有自习室和报告厅，"
         "自习室每天开放12小时，报告厅每月举办两场公益讲座，讲座内容涵盖历史、文学和科普等"
         "多个方面。改造后的少儿阅览区位于三楼。",
         "管城区图书馆的少儿阅览区改造后在几楼？",
         60,
-        ("改造完成", "。…改造后的少儿阅览区位于三楼。"),
+        ("改造后的少儿阅览区位于三楼。",),
     ),
     "a sentence drawing a consequence (由此得名) quoted with the one before": (
         "紫荆山公园",

@@ -99,11 +99,22 @@ class Config:
         "canonical: [variants], for questions and passages",
         shown="bundled",
     )
+    calibration: Path = setting(
+        RESOURCES / "calibration.yaml",
+        "the fitted model turning measurements of an answer into its confidence",
+        shown="bundled",
+    )
     answer_max_chars: int = setting(150, "longest answer, in characters", low=20, high=2000)
     max_sources: int = setting(3, "articles named under an answer", low=1, high=10)
     min_confidence: float = setting(
         0.4,
         "calibrated confidence an answer needs (else the bot says it does not know)",
+        low=0,
+        high=1,
+    )
+    doubtful_confidence: float = setting(
+        0.7,
+        "answers below this confidence are listed by /stats as doubtful",
         low=0,
         high=1,
     )

@@ -15,6 +15,7 @@ class Source:
     url: str
     score: float
     passage: str
+    closest: bool = False  # named as the nearest article when the bot does not answer
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Answer:
     qtype: str = "other"
     terms: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()
+    short_answer: str | None = None
+    intent: str = "question"
 
     def to_json(self) -> dict[str, object]:
         """The JSON shape of the CLI contract (extra fields may follow the fixed ones)."""
@@ -40,4 +43,6 @@ class Answer:
             "sources": data["sources"],
             "confidence": round(self.confidence, 4),
             "qtype": self.qtype,
+            "short_answer": self.short_answer,
+            "intent": self.intent,
         }

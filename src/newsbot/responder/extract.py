@@ -26,14 +26,17 @@ SPAN_PENALTY = 0.05
 # A second sentence fitting the question at least this well (relative to the best), and holding
 # something of the question the best does not, is quoted with it when both fit whole.
 RUNNER_SHARE = 0.6
+# The start of the answer's sentence is quoted before the clause that answers only when this
+# short (a time or place setting the scene); a longer one is left out.
+LEAD_IN_CHARS = 60
 
 _DATE = re.compile(
-    r"\d{1,4}年|\d{1,2}月|\d{1,2}[日号]|[一二三四五六七八九十〇零]{2,4}年|[今去前明]年|近日|日前|"
+    r"\d{1,4}年|\d{1,2}月|\d{1,2}[日号]|[一二三四五六七八九十〇零]{2,4}年|[今去前明]年|"
     r"上午|下午|晚上|凌晨|周[一二三四五六日]|星期|世纪|年代|[春夏秋冬]季"
 )
-_CN_DIGITS = "一二三四五六七八九十两百千万亿"
+CN_DIGITS = "一二三四五六七八九十两百千万亿"
 _NUMBER = re.compile(
-    rf"\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
+    rf"\d+(?:[.,]\d+)*|[{CN_DIGITS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
 )
 _ASKED_MEASURE = re.compile(r"(?:多少|几)([^\W\d多少几]{1})")
 # 多长 / 多高 / 多重 / 多久 ask for a measure in units of length, weight or time.
@@ -47,24 +50,23 @@ _PLACE = re.compile(
     r"\w{1,8}(?:省|市|县|区|镇|乡|村|路|街|道|站|厂|园|广场|小区|社区|中心|大厦|公园)"
 )
 _ORG = re.compile(r"\w{1,10}(?:局|委|会|公司|集团|中心|街道|办|部|厅|院|所|校|大学|银行|协会|分局)")
-_DAY = re.compile(
-    r"\d{1,2}[日号]|近日|日前|当天|上午|下午|晚上|凌晨|周[一二三四五六日]|星期|[今昨前明]天"
-)
+_DAY = re.compile(r"\d{1,2}[日号]|上午|下午|晚上|凌晨|周[一二三四五六日]|星期|[今昨前明]天")
 _YEAR_ONLY = re.compile(r"\d{2,4}年|[一二三四五六七八九十〇零]{2,4}年|[今去前明]年|年代|世纪")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几日")
 _ASKS_YEAR = re.compile(r"哪年|哪一年|几年")
 _WORK = re.compile(r"《[^》]{1,60}》")
 _REASON = re.compile(r"由于|因为|原因|为了|鉴于|缘于|因(?!此|而)")  # causes, not consequences
-# A sentence opening with one of these points back to the one before it (「此战…」, 「在此背景下」).
-_ANAPHOR = re.compile(r"(?:在此|对此|为此|因此|此|这|该|上述|其后|随后|此后)")
-# A sentence drawing a consequence (「公园由此得名」) follows what it draws it from.
+# A sentence opening with one of these rests on the one before it (「在此背景下」), and one drawing
+# a consequence (「公园由此得名」) follows what it draws it from: the fact is in the sentence
+# before, which is quoted first.
+_BACKGROUND = re.compile(r"在此|对此|为此|因此|上述|此前")
 _CONSEQUENCE = re.compile(r"由此|因此|因而|于是|从此|所以|故而|从而")
 # Words that introduce another name for something (the evidence a 「别名是什么」 question wants).
 _NAMED = re.compile(
     r"又名|别名|别称|又称|简称|全称|原名|原称|俗称|亦称|也称|昵称|学名|英文|英语|外号|绰号|"
     r"称为|称作|叫做|[(（][a-z]"
 )
-_TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
+TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
 _TAG_EXTRA = {"place": _PLACE, "org": _ORG}
 _FOUND_BY = {"reason": _REASON.findall, "name": _NAMED.findall, "work": _WORK.findall}
 
@@ -77,6 +79,8 @@ class Extract:
     score: float
     coverage: float
     matched: frozenset[str]
+    sentence: str = ""
+    typed: bool = False
 
 
 def answer_evidence(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], bool]:
@@ -97,10 +101,10 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
             return _DAY.findall
         return _YEAR_ONLY.findall if _ASKS_YEAR.search(question) else _DATE.findall
     if qtype == "number":
-        numbers = _number_pattern(question)
-        return lambda clause: numbers.findall(_DATE_ONLY.sub(" ", clause))
-    if qtype in _TAGS:
-        tags, extra = _TAGS[qtype], _TAG_EXTRA.get(qtype)
+        numbers = number_pattern(question)
+        return lambda clause: numbers.findall(DATE_ONLY.sub(" ", clause))
+    if qtype in TAGS:
+        tags, extra = TAGS[qtype], _TAG_EXTRA.get(qtype)
         return lambda clause: (
             [w for w, flag in tokenizer.tagged(clause) if flag.startswith(tags) and len(w) > 1]
             + (extra.findall(clause) if extra else [])
@@ -108,7 +112,7 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
     return _FOUND_BY.get(qtype)
 
 
-def _number_pattern(question: str) -> re.Pattern[str]:
+def number_pattern(question: str) -> re.Pattern[str]:
     """Numbers that are not dates; with the measure word the question asks for (多少名 → 名)
     or a unit of the dimension it asks (多长 → 米, 公里…) only numbers followed by it."""
     asked = _ASKED_MEASURE.search(question)
@@ -119,10 +123,11 @@ def _number_pattern(question: str) -> re.Pattern[str]:
         unit = f"(?:{_UNITS[dimension.group(1)]})"
     else:
         return _NUMBER
-    return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{_CN_DIGITS}]+){unit}")
+    return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{CN_DIGITS}]+){unit}")
 
 
-_DATE_ONLY = re.compile(r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{1,2}[日号]")
+# Dates and years, which a number question's answer is not.
+DATE_ONLY = re.compile(r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{1,2}[日号]|\d{4}年")
 
 
 def _pairs(question: str, chars: Collection[str]) -> list[str]:
@@ -218,7 +223,9 @@ def extract(
         text, covered = _quote(texts, fit, lo, hi, budget, qtype, tokenizer, runner)
         if len(text) <= max_chars:
             break
-    return Extract(text, score, share(terms, covered), covered)
+    sentence = "".join(texts[lo:hi]).strip()
+    typed = any(fit.typed[lo:hi])
+    return Extract(text, score, share(terms, covered), covered, sentence, typed)
 
 
 def _quote(
@@ -244,7 +251,7 @@ def _quote(
         return ("" if starts else ELLIPSIS) + core + ("" if ends else ELLIPSIS), covered
     i, j = _complete_sentence(texts, i, j, budget)
     spans = [(i, j)]
-    if runner and (runner[1] < i or runner[0] > j):
+    if runner and runner[0] > j:  # context follows the fact, never precedes it
         size = sum(len(c) for c in texts[i : j + 1])
         extra = sum(len(c) for c in texts[runner[0] : runner[1] + 1])
         if size + extra <= budget:
@@ -252,10 +259,15 @@ def _quote(
             budget -= extra
             covered |= fit.score(runner[0], runner[1] + 1)[1]
     # A why-question's sentence that gives no cause (「因此，畜牧业发达。」) follows it.
-    before_first = qtype == "reason" and not any(fit.typed[lo:hi])
-    before_first = before_first or bool(_ANAPHOR.match(texts[i].lstrip()))
-    before_first = before_first or bool(_CONSEQUENCE.search("".join(texts[i : j + 1])))
-    spans[0] = _add_sentences(texts, i, j, budget, fit.typed, before_first)
+    points_back = qtype == "reason" and not any(fit.typed[lo:hi])
+    points_back = points_back or bool(_BACKGROUND.match(texts[i].lstrip()))
+    points_back = points_back or bool(_CONSEQUENCE.search("".join(texts[i : j + 1])))
+    if points_back and i > 0 and _starts_sentence(texts, i):
+        before = _sentence_before(texts, i)
+        extra = sum(len(c) for c in texts[before:i])
+        if sum(len(c) for c in texts[i : j + 1]) + extra <= budget:
+            i = before
+    spans[0] = _add_after(texts, i, j, budget)
     return _render(texts, spans), covered
 
 
@@ -326,49 +338,33 @@ def _sentence_before(texts: list[str], i: int) -> int:
     return m
 
 
-def _holds(typed: list[bool], span: tuple[int, int] | None) -> bool:
-    return span is not None and any(typed[span[0] : span[1]])
-
-
-def _add_sentences(
-    texts: list[str], i: int, j: int, budget: int, typed: list[bool], before_first: bool
-) -> tuple[int, int]:
-    """Add whole sentences around clauses ``i..j`` while they fit in ``budget``: the one after
-    first unless ``before_first``, or unless only the one before holds the expected answer
-    (「…社区书记说：」 before a quote). Context reads better as whole sentences than as a
-    dangling clause."""
+def _add_after(texts: list[str], i: int, j: int, budget: int) -> tuple[int, int]:
+    """Add the whole sentences after clauses ``i..j`` while they fit in ``budget``: the fact
+    leads, context follows (read as whole sentences rather than a dangling clause)."""
     size = sum(len(c) for c in texts[i : j + 1])
-    while True:
-        after = (j + 1, _sentence_after(texts, j) + 1) if j + 1 < len(texts) else None
-        before = (_sentence_before(texts, i), i) if i > 0 else None
-        sides = [before, after] if before_first else [after, before]
-        if _holds(typed, before) and not any(typed[i : j + 1]) and not _holds(typed, after):
-            sides = [before, after]
-        for side in sides:
-            if side is None:
-                continue
-            extra = sum(len(c) for c in texts[side[0] : side[1]])
-            if size + extra <= budget:
-                i, j, size = min(i, side[0]), max(j, side[1] - 1), size + extra
-                break
-        else:
-            return i, j
+    while j + 1 < len(texts):
+        end = _sentence_after(texts, j)
+        extra = sum(len(c) for c in texts[j + 1 : end + 1])
+        if size + extra > budget:
+            break
+        j, size = end, size + extra
+    return i, j
 
 
 def _complete_sentence(texts: list[str], i: int, j: int, budget: int) -> tuple[int, int]:
-    """Add clauses after, else before, clauses ``i..j`` while they fit in ``budget``, until the
-    span is whole sentences."""
+    """Add clauses after clauses ``i..j`` while they fit in ``budget``, until the sentence ends;
+    the clauses before them in their sentence only when short (「5月15日上午，」): the fact
+    leads the answer."""
     size = sum(len(c) for c in texts[i : j + 1])
-    while True:
-        after = j + 1 < len(texts) and size + len(texts[j + 1]) <= budget
-        before = i > 0 and size + len(texts[i - 1]) <= budget
-        after = after and not texts[j].rstrip().endswith(SENTENCE_END)
-        before = before and not _starts_sentence(texts, i)
-        if after:
-            j += 1
-            size += len(texts[j])
-        elif before:
-            i -= 1
-            size += len(texts[i])
-        else:
-            return i, j
+    while not texts[j].rstrip().endswith(SENTENCE_END) and j + 1 < len(texts):
+        if size + len(texts[j + 1]) > budget:
+            break
+        j += 1
+        size += len(texts[j])
+    start = i
+    while start > 0 and not _starts_sentence(texts, start):
+        start -= 1
+    opening = sum(len(c) for c in texts[start:i])
+    if opening <= LEAD_IN_CHARS and size + opening <= budget:
+        return start, j
+    return i, j

@@ -1,14 +1,21 @@
-"""The responder: search, rerank, extract the answer, decide whether the corpus knows."""
+"""The responder: search, rerank, check the question's constraints, extract the answer, and
+say how sure it is; it refuses rather than answer what the corpus does not support."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from newsbot.config import Config
+from newsbot.corpus.article import Article
 from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
-from newsbot.responder.extract import Extract, extract, share
+from newsbot.responder.calibration import load_calibration
+from newsbot.responder.constraints import Constraint, canonical, constraints, missing
+from newsbot.responder.extract import Extract, answer_evidence, extract, share
 from newsbot.responder.question import Question, analyse, known_pieces
+from newsbot.responder.short import counted, short_answer
 from newsbot.text.normalize import normalize
 
 CANDIDATES = 20
@@ -20,6 +27,14 @@ HINT_TITLES = 3
 TITLE_WEIGHT = 0.1
 # Only the start of a longer message is read as the question (a question is a sentence or two).
 MAX_QUESTION_CHARS = 500
+# Articles whose canonical text is kept for checking constraints.
+ARTICLE_TEXT_CACHE = 4096
+# The most constraints counted as evidence of a specific match.
+CONSTRAINTS_COUNTED = 3
+# Another article is named under the answer when it holds this share of what the answer's does.
+SOURCE_SHARE = 0.8
+NOT_FOUND = "抱歉，新闻库里没有找到能回答这个问题的内容。"
+EMPTY_QUESTION = "请告诉我想了解什么，例如：「谁到烟厂空气质量监测站点督导？」"
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,23 @@ class _Ranked:
     hit: Hit
     coverage: float
     score: float
+    present: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before the confidence threshold, with the measurements its confidence is
+    computed from (what ``bench/calibrate.py`` fits the model on); ``features`` is empty when
+    there is nothing to answer from."""
+
+    answer: Answer
+    features: dict[str, float]
+
+
+@lru_cache(maxsize=ARTICLE_TEXT_CACHE)
+def _article_text(article: Article) -> str:
+    """An article's title and body in the canonical form constraints are checked against."""
+    return canonical(normalize(f"{article.title}\n{article.body}"))
 
 
 class Responder:
@@ -38,31 +70,107 @@ class Responder:
         self.max_chars = config.answer_max_chars
         self.max_sources = config.max_sources
         self.min_confidence = config.min_confidence
+        self.calibration = load_calibration(config.calibration)
 
     def ask(self, question: str, max_chars: int | None = None) -> Answer:
-        """Answer ``question`` in at most ``max_chars`` characters, with its sources."""
+        """Answer ``question`` in at most ``max_chars`` characters, with its sources; refuse,
+        naming the closest article, when the answer is not likely enough to hold the fact."""
+        answer = self.draft(question, max_chars).answer
+        if not answer.found or answer.confidence >= self.min_confidence:
+            return answer
+        closest = answer.sources[0]
+        return replace(
+            answer,
+            found=False,
+            answer=NOT_FOUND + _closest_line(closest),
+            sources=(replace(closest, closest=True),),
+            short_answer=None,
+        )
+
+    def draft(self, question: str, max_chars: int | None = None) -> Draft:
+        """The best answer the corpus allows, whatever its confidence; refused only when nothing
+        matches or the best matches miss one of the question's constraints."""
         question = question.strip()
         q, weights = self._prepare(question[:MAX_QUESTION_CHARS])
         if not q.terms:
-            return self._not_found(q, question, "请告诉我想了解什么，例如：")
+            return Draft(self._nothing(q, question, EMPTY_QUESTION), {})
         ranked = self._rank(q, weights)
-        if not ranked or ranked[0].coverage < self.min_confidence:
-            return self._not_found(
-                q, question, "抱歉，新闻库里没有找到相关内容。可以换个说法，或看看最近的新闻："
+        if not ranked:
+            return Draft(
+                self._nothing(q, question, NOT_FOUND + "可以换个说法，或看看最近的新闻："), {}
             )
-        chosen = ranked[0]
+        wanted = constraints(normalize(q.text), self.index.tokenizer)
+        chosen, missed = self._meeting(ranked, wanted)
+        if chosen is None:
+            return Draft(self._missed(q, question, ranked[0], missed), {})
         best = self._extract(q, weights, chosen, max_chars or self.max_chars)
-        sources = self._sources(ranked)
-        return Answer(
+        features = self._features(q, weights, ranked, chosen, best, len(wanted))
+        sources = self._sources(ranked, chosen, wanted)
+        norm_q = normalize(q.text)
+        answer = Answer(
             question=question,
             found=True,
             answer=best.text,
             sources=sources,
-            confidence=chosen.coverage,
+            confidence=self.calibration.probability(features),
             qtype=q.qtype,
             terms=q.terms,
             matched=tuple(t for t in weights if t in best.matched),
+            short_answer=short_answer(q.qtype, norm_q, best.sentence, self.index.tokenizer),
         )
+        return Draft(answer, features)
+
+    def _meeting(
+        self, ranked: list[_Ranked], wanted: tuple[Constraint, ...]
+    ) -> tuple[_Ranked | None, Constraint | None]:
+        """The best-ranked candidate whose article meets every constraint, else the constraint
+        the best-ranked article misses."""
+        first_missed = None
+        for r in ranked:
+            article = self.index.articles[r.hit.article_id]
+            missed = missing(wanted, _article_text(article), article.date)
+            if missed is None:
+                return r, first_missed
+            first_missed = first_missed or missed
+        return None, first_missed
+
+    def _features(
+        self,
+        q: Question,
+        weights: dict[str, float],
+        ranked: list[_Ranked],
+        chosen: _Ranked,
+        best: Extract,
+        constraint_count: int,
+    ) -> dict[str, float]:
+        """What the confidence is computed from (``calibration.FEATURES``)."""
+        idf_total = math.fsum(weights.values()) or 1.0
+        others = [r.hit.score for r in ranked if r.hit.article_id != chosen.hit.article_id]
+        top = max(chosen.hit.score, 1e-9)
+        expects = q.qtype != "other" and q.qtype != "work"
+        typed = best.typed or (
+            expects
+            and answer_evidence(q.qtype, normalize(q.text), self.index.tokenizer)(
+                normalize(best.text)
+            )
+        )
+        rarest = max(weights.values(), default=0.0) or 1.0
+        missed = max((w for t, w in weights.items() if t not in chosen.present), default=0.0)
+        return {
+            "coverage": chosen.coverage,
+            "missing_rare": missed / rarest,
+            "quote_coverage": best.coverage,
+            "fit": best.score,
+            "strength": min(chosen.hit.score / idf_total, 3.0),
+            "margin": max(0.0, 1.0 - max(others, default=0.0) / top),
+            "typed": float(expects and typed),
+            "untyped": float(expects and not typed),
+            "constraints": min(constraint_count, CONSTRAINTS_COUNTED) / CONSTRAINTS_COUNTED,
+            "terms": math.log1p(len(weights)),
+            "demoted": float(chosen is not ranked[0]),
+            "counted": float(bool(counted(normalize(q.text), normalize(best.text)))),
+            "uncounted": float(counted(normalize(q.text), normalize(best.text)) is False),
+        }
 
     def rank_articles(self, question: str, k: int = 5) -> list[str]:
         """The ids of the ``k`` articles ranked best for ``question`` (for evaluation)."""
@@ -84,8 +192,11 @@ class Responder:
         top = hits[0].score if hits[0].score > 0 else 1.0
         ranked = []
         for hit, present in zip(hits, self.index.present(weights, hits), strict=True):
+            # The article's title is the passage's context: 「非遗文化节」 named there only.
+            present = present | self.index.title_tokens(self.index.articles[hit.article_id])
             cov = share(weights, present)  # of the question's weight
-            ranked.append(_Ranked(hit, cov, 0.5 * max(hit.score, 0.0) / top + 0.5 * cov))
+            score = 0.5 * max(hit.score, 0.0) / top + 0.5 * cov
+            ranked.append(_Ranked(hit, cov, score, frozenset(present)))
         return sorted(ranked, key=lambda r: -r.score)
 
     def _extract(
@@ -102,31 +213,62 @@ class Responder:
         clauses = [c for i in around for c in self.index.clauses(i)]
         return extract(clauses, local, chars, q.qtype, q.text, self.index.tokenizer, max_chars)
 
-    def _sources(self, ranked: list[_Ranked]) -> tuple[Source, ...]:
-        """Distinct articles, the answer's first, then others that are relevant enough."""
-        sources: list[Source] = []
-        seen: set[str] = set()
+    def _sources(
+        self, ranked: list[_Ranked], chosen: _Ranked, wanted: tuple[Constraint, ...]
+    ) -> tuple[Source, ...]:
+        """Distinct articles, the answer's first, then others that hold nearly as much of the
+        question and meet its constraints too."""
+        sources = [self._source(chosen)]
+        seen = {chosen.hit.article_id}
         for r in ranked:
-            article_id = r.hit.article_id
-            if article_id in seen or r.coverage < self.min_confidence:
-                continue
-            seen.add(article_id)
-            article = self.index.articles[article_id]
-            sources.append(
-                Source(
-                    id=article.id,
-                    title=article.title,
-                    date=article.date,
-                    url=article.url,
-                    score=round(r.hit.score, 6),
-                    passage=r.hit.passage.text,
-                )
-            )
             if len(sources) == self.max_sources:
                 break
+            if r.hit.article_id in seen or r.coverage < SOURCE_SHARE * chosen.coverage:
+                continue
+            article = self.index.articles[r.hit.article_id]
+            if missing(wanted, _article_text(article), article.date) is not None:
+                continue
+            seen.add(r.hit.article_id)
+            sources.append(self._source(r))
         return tuple(sources)
 
-    def _not_found(self, q: Question, question: str, lead: str) -> Answer:
+    def _source(self, r: _Ranked, closest: bool = False) -> Source:
+        article = self.index.articles[r.hit.article_id]
+        return Source(
+            id=article.id,
+            title=article.title,
+            date=article.date,
+            url=article.url,
+            score=round(r.hit.score, 6),
+            passage=r.hit.passage.text,
+            closest=closest,
+        )
+
+    def _missed(
+        self, q: Question, question: str, top: _Ranked, missed: Constraint | None
+    ) -> Answer:
+        """The refusal when no candidate meets the question's constraints: what is missing and
+        the closest article."""
+        source = self._source(top, closest=True)
+        shown = missed.shown if missed else q.text
+        text = f"新闻库里没有关于“{shown}”的报道。" + _closest_line(source)
+        return Answer(
+            question=question,
+            found=False,
+            answer=text,
+            sources=(source,),
+            qtype=q.qtype,
+            terms=q.terms,
+        )
+
+    def _nothing(self, q: Question, question: str, lead: str) -> Answer:
+        """The refusal when nothing in the corpus matches: the newest titles as a hint."""
         hint = "\n".join(f"· {a.title}" for a in self.index.latest(HINT_TITLES))
         text = lead + ("\n" + hint if hint else "\n（新闻库还是空的）")
         return Answer(question=question, found=False, answer=text, qtype=q.qtype, terms=q.terms)
+
+
+def _closest_line(source: Source) -> str:
+    """「最接近的是：《标题》（日期）」"""
+    date = f"（{source.date}）" if source.date else ""
+    return f"最接近的是：《{source.title}》{date}"

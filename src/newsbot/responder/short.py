@@ -1,0 +1,106 @@
+"""The short answer (「虎强」, 「64名」, 「5月15日」) read off the sentence that answers, given only
+when the sentence holds exactly one candidate of the type the question asks for."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from newsbot.responder.extract import CN_DIGITS, DATE_ONLY, TAGS, number_pattern
+from newsbot.text.normalize import normalize
+from newsbot.text.tokenizer import MEASURE_WORDS, Tokenizer
+
+# Dates from the most precise down: the first kind the sentence holds is the answer's.
+_DATES = (
+    re.compile(r"(?:\d{4}年)?\d{1,2}月\d{1,2}[日号]"),
+    re.compile(r"\d{4}年\d{1,2}月"),
+    re.compile(r"\d{4}年|[一二三四五六七八九十〇零]{4}年"),
+)
+# Names listed together (「盛伟、朱文莉」) answer a 「谁」 question as one list.
+_LIST_JOINERS = frozenset({"、", "和", "与", "及"})
+_MEASURE = re.compile(f"(?:{MEASURE_WORDS})")
+# What a 「多少名 / 几家」 question counts: the two characters after its measure word.
+_ASKED_COUNT = re.compile(r"(?:多少|几)[^\W\d]?([\u4e00-\u9fff]{2})")
+# Characters allowed between a number and what it counts (「120件非遗作品」).
+COUNTED_GAP = 4
+MAX_LISTED = 4
+MAX_CHARS = 20
+
+
+def short_answer(qtype: str, question: str, sentence: str, tokenizer: Tokenizer) -> str | None:
+    """The short answer to normalised ``question`` in ``sentence``, or None when the type has
+    none or the sentence offers none or several (unsure of the span: say nothing)."""
+    text = normalize(sentence)
+    if qtype == "date":
+        found = next((f for f in (p.findall(text) for p in _DATES) if f), [])
+    elif qtype == "number":
+        found = number_pattern(question).findall(DATE_ONLY.sub(" ", text))
+        found = [_with_measure(text, n) for n in found]
+    elif qtype in TAGS:
+        return _named(qtype, question, text, tokenizer)
+    else:
+        return None
+    candidates = list(dict.fromkeys(f for f in found if f not in question))
+    if qtype == "number" and _ASKED_COUNT.search(question):
+        candidates = _counting(question, text, candidates)
+    if len(candidates) != 1 or len(candidates[0]) > MAX_CHARS:
+        return None
+    return candidates[0]
+
+
+def counted(question: str, text: str) -> bool | None:
+    """Whether normalised ``text`` holds a number followed by what the question counts
+    (「多少名先进个人」: 「64名先进个人」); None when the question counts nothing named."""
+    asked = _ASKED_COUNT.search(question)
+    if not asked:
+        return None
+    number = rf"[\d{CN_DIGITS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
+    return re.search(number + re.escape(asked.group(1)), text) is not None
+
+
+def _counting(question: str, text: str, numbers: list[str]) -> list[str]:
+    """Of several numbers, those followed by what the question counts (「几家红旗单位」:
+    「3家红旗单位」, not 「29家先进单位」)."""
+    asked = _ASKED_COUNT.search(question)
+    if not asked:
+        return numbers
+    counted = asked.group(1)
+    return [n for n in numbers if re.search(re.escape(n) + re.escape(counted), text)]
+
+
+def _with_measure(text: str, number: str) -> str:
+    """``number`` with the measure word written after it in ``text`` (「64」 → 「64名」)."""
+    if not number[-1:].isdigit():
+        return number
+    after = _MEASURE.match(text, text.find(number) + len(number))
+    return number + after.group() if after else number
+
+
+def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
+    """The one name (or one list of names) of the asked kind in ``text`` that the question
+    does not already give."""
+    words = tokenizer.tagged(text)
+    tags = TAGS[qtype]
+    picked = [
+        k
+        for k, (w, flag) in enumerate(words)
+        if flag.startswith(tags) and len(w) > 1 and w not in question
+    ]
+    names = list(dict.fromkeys(words[k][0] for k in picked))
+    if len(names) == 1 and "哪些" not in question:  # one of several asked for: no short answer
+        return names[0]
+    # 「区总工会主席盛伟、专职副主席朱文莉」 asked 「区总工会主席是谁」: the name after the
+    # longest run of the question's words.
+    runs: dict[str, int] = {}
+    for k in picked:
+        run = 0
+        while k - run > 0 and words[k - run - 1][0] in question:
+            run += 1
+        runs[words[k][0]] = max(run, runs.get(words[k][0], 0))
+    longest = max(runs.values(), default=0)
+    if longest and list(runs.values()).count(longest) == 1 and "哪些" not in question:
+        return max(runs, key=runs.__getitem__)
+    listed = all(b - a == 2 and words[a + 1][0] in _LIST_JOINERS for a, b in pairwise(picked))
+    if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(picked):
+        return "、".join(names)
+    return None
