@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 
 import pytest
 from telegram import Update
@@ -221,6 +222,24 @@ def test_statistics_survive_a_restart(tg_config, tg_engine, tokenizer):
         assert "已回答问题 2 个" in stats and "量子计算机" in stats
 
     run(tg_config, Engine(tg_config, tokenizer), second)
+
+
+def test_stats_lists_refusals_and_doubtful_answers_with_their_confidence(
+    tg_config, tg_engine, tokenizer
+):
+    doubting = dataclasses.replace(tg_config, doubtful_confidence=1.0)  # every answer is doubtful
+
+    async def scenario(h: Harness) -> None:
+        reply = texts(await h.say(READER, "区总工会表彰了多少名先进个人？"))[0]
+        assert reply.startswith("<b>答：64名</b>\n")  # the short answer leads, in bold
+        await h.say(READER, "神舟二十五号的航天员是谁？")
+        stats = texts(await h.say(ADMIN, "/stats", user=ADMIN))[0]
+        refused = stats.split("最近拒答的问题（置信度）：")[1].split("\n")[1]
+        assert refused.startswith("· 神舟二十五号的航天员是谁？（")
+        doubtful = stats.split("最近把握不大的回答（置信度）：")[1].split("\n")[1]
+        assert re.fullmatch(r"· 区总工会表彰了多少名先进个人？（(0\.\d\d|1\.00)）", doubtful)
+
+    run(doubting, Engine(doubting, tokenizer), scenario)
 
 
 def test_unknown_command_and_empty_ask(tg_config, tg_engine):

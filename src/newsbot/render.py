@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from newsbot.corpus import Article
 from newsbot.responder import Answer
+from newsbot.responder.answer import SHORT_LABEL
 
 
 def source_line(n: int, title: str, date: str | None, article_id: str, url: str) -> str:
@@ -18,9 +19,11 @@ def source_line(n: int, title: str, date: str | None, article_id: str, url: str)
 
 
 def render_answer(answer: Answer, debug: bool = False) -> str:
-    """The answer, then its numbered sources; with ``debug``, the terms and scores."""
-    lines = [answer.answer]
-    if answer.sources:
+    """The short answer, the answer, then its numbered sources (the closest article when
+    refused); with ``debug``, the terms and scores."""
+    lines = [SHORT_LABEL + answer.short_answer] if answer.short_answer else []
+    lines.append(answer.answer)
+    if answer.sources and answer.found:
         lines.append("来源：")
         lines += [
             "  " + source_line(n, s.title, s.date, s.id, s.url)

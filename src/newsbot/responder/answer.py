@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+# How the short answer is introduced on the reply's first line (「答：64名」).
+SHORT_LABEL = "答："
+
 
 @dataclass(frozen=True)
 class Source:

@@ -4,6 +4,7 @@ say how sure it is; it refuses rather than answer what the corpus does not suppo
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -31,6 +32,8 @@ MAX_QUESTION_CHARS = 500
 ARTICLE_TEXT_CACHE = 4096
 # The most constraints counted as evidence of a specific match.
 CONSTRAINTS_COUNTED = 3
+# A year among the question's terms (「2020年」, 「2020」): news gives it in the date, not the text.
+_YEAR_TERM = re.compile(r"\d{4}年?")
 # Another article is named under the answer when it holds this share of what the answer's does.
 SOURCE_SHARE = 0.8
 NOT_FOUND = "抱歉，新闻库里没有找到能回答这个问题的内容。"
@@ -94,12 +97,14 @@ class Responder:
         q, weights = self._prepare(question[:MAX_QUESTION_CHARS])
         if not q.terms:
             return Draft(self._nothing(q, question, EMPTY_QUESTION), {})
+        wanted = constraints(normalize(q.text), self.index.tokenizer)
+        if any(c.kind == "year" for c in wanted):  # checked as a constraint, often only the date's
+            weights = {t: w for t, w in weights.items() if not _YEAR_TERM.fullmatch(t)} or weights
         ranked = self._rank(q, weights)
         if not ranked:
             return Draft(
                 self._nothing(q, question, NOT_FOUND + "可以换个说法，或看看最近的新闻："), {}
             )
-        wanted = constraints(normalize(q.text), self.index.tokenizer)
         chosen, missed = self._meeting(ranked, wanted)
         if chosen is None:
             return Draft(self._missed(q, question, ranked[0], missed), {})

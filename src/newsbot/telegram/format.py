@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from newsbot.corpus import Article
 from newsbot.responder import Answer
+from newsbot.responder.answer import SHORT_LABEL
 from newsbot.text.sentences import split_sentences
 
 MAX_MESSAGE_UNITS = 4096
@@ -61,7 +62,10 @@ def answer_html(answer: Answer) -> str:
     """The answer with the matched words in bold, then numbered sources with dates and links."""
     if not answer.found:
         return html.escape(answer.answer)
-    lines = [bold_terms(answer.answer, answer.matched), "", "<b>来源</b>"]
+    lines = (
+        [f"<b>{SHORT_LABEL}{html.escape(answer.short_answer)}</b>"] if answer.short_answer else []
+    )
+    lines += [bold_terms(answer.answer, answer.matched), "", "<b>来源</b>"]
     for n, source in enumerate(answer.sources, start=1):
         title = html.escape(source.title)
         if source.url:
@@ -72,9 +76,17 @@ def answer_html(answer: Answer) -> str:
 
 
 def answer_keyboard(answer: Answer, keys: dict[str, str]) -> InlineKeyboardMarkup | None:
-    """Buttons 「原文 1」… for the sources and 「更多」 for further articles."""
+    """Buttons 「原文 1」… for the sources and 「更多」 for further articles; under a refusal,
+    one to read the closest article."""
     if not answer.found:
-        return None
+        if not answer.sources:
+            return None
+        data, key = callback_key("a", answer.sources[0].id)
+        if key:
+            keys[key] = answer.sources[0].id
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton("看看最接近的报道", callback_data=data)]]
+        )
     buttons = []
     for n, source in enumerate(answer.sources, start=1):
         data, key = callback_key("a", source.id)

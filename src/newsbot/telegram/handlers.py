@@ -130,7 +130,8 @@ class Bot:
         except NetworkError:  # only the typing indicator is lost
             log.info("could not show the typing indicator in chat %s", chat.id)
         answer = await asyncio.to_thread(self._ask_in_context, chat.id, question)
-        self.stats.record(question, answer.found)
+        doubt = self.engine.config.doubtful_confidence
+        self.stats.record(question, answer.found, answer.confidence, doubt)
         if self.stats.asked % STATS_SAVE_EVERY == 0:
             await asyncio.to_thread(self.stats.save, self.stats_path)
         self.conversations.set(chat.id, answer.question, tuple(s.id for s in answer.sources))
@@ -364,6 +365,10 @@ class Bot:
         if s.missing:
             lines.append("最常见的未回答问题：")
             lines += [f"· {html.escape(q)} ×{n}" for q, n in s.missing.most_common(5)]
+        for title, recent in (("最近拒答的问题", s.refused), ("最近把握不大的回答", s.doubtful)):
+            if recent:
+                lines.append(f"{title}（置信度）：")
+                lines += [f"· {html.escape(q)}（{c:.2f}）" for q, c in list(recent)[-5:][::-1]]
         await self._reply(update, "\n".join(lines))
 
     async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 FOLLOW_UP_MAX_CHARS = 12
 MISSING_KEPT = 500
+# Refusals and doubtful answers kept for /stats, newest last.
+RECENT_KEPT = 50
 _FOLLOW_UP_START = ("那", "他", "她", "它", "这", "该", "其", "还", "那么", "然后", "此外", "另外")
 
 
@@ -54,24 +56,39 @@ class RateLimiter:
 
 @dataclass
 class Stats:
-    """What readers asked: totals, and the unanswered questions worth adding articles for."""
+    """What readers asked: totals, the unanswered questions worth adding articles for, and the
+    latest refusals and doubtful (low-confidence) answers with their confidence."""
 
     asked: int = 0
     unanswered: int = 0
     missing: Counter[str] = field(default_factory=Counter)
+    refused: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=RECENT_KEPT))
+    doubtful: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=RECENT_KEPT))
 
-    def record(self, question: str, found: bool) -> None:
-        """Count one answered or unanswered question."""
+    def record(
+        self, question: str, found: bool, confidence: float = 1.0, doubt: float = 0.0
+    ) -> None:
+        """Count one question: refused, answered below the ``doubt`` confidence, or answered."""
         self.asked += 1
+        asked = question.strip()[:60]
         if not found:
             self.unanswered += 1
-            self.missing[question.strip()[:60]] += 1
+            self.missing[asked] += 1
+            self.refused.append((asked, round(confidence, 2)))
             if len(self.missing) > 2 * MISSING_KEPT:
                 self.missing = Counter(dict(self.missing.most_common(MISSING_KEPT)))
+        elif confidence < doubt:
+            self.doubtful.append((asked, round(confidence, 2)))
 
     def save(self, path: Path) -> None:
         """Write the statistics atomically, readable by the owner only (they hold questions)."""
-        data = {"asked": self.asked, "unanswered": self.unanswered, "missing": self.missing}
+        data = {
+            "asked": self.asked,
+            "unanswered": self.unanswered,
+            "missing": self.missing,
+            "refused": list(self.refused),
+            "doubtful": list(self.doubtful),
+        }
         atomic_write(path, json.dumps(data, ensure_ascii=False), mode=0o600)
 
     @classmethod
@@ -79,7 +96,13 @@ class Stats:
         """Statistics saved by an earlier run; a missing or damaged file starts afresh."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(int(data["asked"]), int(data["unanswered"]), Counter(data["missing"]))
+            recent = {
+                key: deque(((str(q), float(c)) for q, c in data.get(key, [])), maxlen=RECENT_KEPT)
+                for key in ("refused", "doubtful")
+            }
+            return cls(
+                int(data["asked"]), int(data["unanswered"]), Counter(data["missing"]), **recent
+            )
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError, KeyError, TypeError):

@@ -1,0 +1,182 @@
+"""Honest answers: a question's constraints must be met by the article answered from, the
+answering sentence leads, and a short answer is given only when its span is clear."""
+
+import json
+
+import pytest
+
+from newsbot.config import Config
+from newsbot.corpus.article import Article
+from newsbot.engine import Engine
+from newsbot.index.search import IndexParams, SearchIndex
+from newsbot.responder import Responder
+from newsbot.responder.constraints import canonical, chinese_number, constraints
+from newsbot.text.normalize import normalize
+from newsbot.text.sentences import split_sentences
+
+from .paths import DATA
+
+GAMES = Article(
+    id="games",
+    title="管城区召开第四届职工运动会",
+    date="2020-05-15",
+    body=(
+        "5月15日，管城区第四届职工运动会在区体育馆开幕，共有64名运动员参加。"
+        "区总工会主席盛伟宣布运动会开幕。\n\n会上发布了《管城区全民健身计划》，"
+        "计划提出每个社区建设一处健身广场。"
+    ),
+)
+MEETING = Article(
+    id="meeting",
+    title="二里岗街道召开专题会议",
+    date="2020-05-07",
+    body="5月7日，二里岗街道党工委召开专题会议，部署社区疫情防控工作。",
+)
+
+# (kind, question missing a constraint, what the refusal names, the same question met)
+NEAR_MISSES = [
+    (
+        "ordinal",
+        "第五届职工运动会有多少名运动员参加？",
+        "第五届",
+        "第四届职工运动会有多少名运动员参加？",
+    ),
+    ("number", "65名运动员参加的是什么运动会？", "65名", "64名运动员参加的是什么运动会？"),
+    ("year", "2021年职工运动会在哪里开幕？", "2021年", "2020年职工运动会在哪里开幕？"),
+    ("date", "5月20日职工运动会在哪里开幕？", "5月20日", "5月15日职工运动会在哪里开幕？"),
+    (
+        "title",
+        "职工运动会上发布的《管城区全民健身条例》提出了什么？",
+        "《管城区全民健身条例》",
+        "职工运动会上发布的《管城区全民健身计划》提出了什么？",
+    ),
+    (
+        "name",
+        "中原区职工运动会有多少名运动员参加？",
+        "中原区",
+        "管城区职工运动会有多少名运动员参加？",
+    ),
+]
+
+
+@pytest.fixture
+def responder(tokenizer):
+    return Responder(SearchIndex([GAMES, MEETING], tokenizer, IndexParams()), Config())
+
+
+@pytest.mark.parametrize(
+    ("kind", "missed", "shown", "met"), NEAR_MISSES, ids=[n[0] for n in NEAR_MISSES]
+)
+def test_a_missed_constraint_is_refused_naming_the_closest_article(
+    responder, kind, missed, shown, met
+):
+    refused = responder.ask(missed)
+    assert not refused.found and refused.short_answer is None
+    assert refused.answer == (
+        f"新闻库里没有关于“{shown}”的报道。最接近的是：《{GAMES.title}》（2020-05-15）"
+    )
+    assert [(s.id, s.closest) for s in refused.sources] == [("games", True)]
+    answered = responder.ask(met)
+    assert answered.found and answered.sources[0].id == "games", answered.answer
+    assert not answered.sources[0].closest
+
+
+def test_refusal_json_keeps_every_field_and_marks_the_closest(responder):
+    data = responder.ask("第五届职工运动会有多少名运动员参加？").to_json()
+    assert list(data)[:6] == ["question", "found", "answer", "sources", "confidence", "qtype"]
+    assert data["found"] is False and data["short_answer"] is None
+    assert data["intent"] == "question" and data["sources"][0]["closest"] is True
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("谁宣布职工运动会开幕？", "盛伟"),
+        ("职工运动会有多少名运动员参加？", "64名"),
+        ("第四届职工运动会是哪天开幕的？", "5月15日"),
+        ("二里岗街道党工委什么时候召开专题会议？", "5月7日"),
+    ],
+)
+def test_short_answer_by_question_type(responder, question, short):
+    answer = responder.ask(question)
+    assert answer.found and answer.short_answer == short
+    assert (
+        short in split_sentences(answer.answer.lstrip("…"))[0]
+    )  # the sentence holding it comes first
+
+
+def test_no_short_answer_when_the_sentence_offers_several(tokenizer):
+    article = Article(id="x", title="表彰大会", body="大会表彰了3家红旗单位和29家先进企业。")
+    responder = Responder(SearchIndex([article], tokenizer, IndexParams()), Config())
+    answer = responder.draft("大会表彰了几家？").answer
+    assert answer.found and answer.short_answer is None
+    assert responder.draft("大会表彰了几家先进企业？").answer.short_answer == "29家"
+
+
+def test_short_answers_on_the_bundled_corpus(engine):
+    asked = {
+        "谁到烟厂空气质量监测站点督导？": "张艳敏",
+        "区总工会表彰了多少名先进个人？": "64名",
+        "全区工会工作会议是哪天召开的？": "5月15日",
+        "区总工会主席是谁？": "盛伟",
+        "要确保哪个乡真脱贫、不返贫？": "双槐树乡",
+    }
+    assert {q: engine.ask(q).short_answer for q in asked} == asked
+
+
+def test_the_first_sentence_of_the_answer_holds_the_fact(engine):
+    cases = [json.loads(line) for line in (DATA / "guancheng_qa.jsonl").read_text().splitlines()]
+    missed = []
+    for case in cases:
+        first = split_sentences(engine.ask(case["question"]).answer.lstrip("…"))[0]
+        if not any(gold in first for gold in case["answers"]):
+            missed.append(case["question"])
+    # Known misses: a fact in the attribution after a quote (「……。”会上，铁路新村社区负责人
+    # 表示。」) and one in the second sentence quoted (the first matches more of the question).
+    assert len(missed) <= 2, missed
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["神舟二十五号载人飞船乘组的三名航天员分别是谁？", "2027年政府工作报告提出的增长目标是多少？"],
+)
+def test_near_misses_from_the_issue_are_refused_on_the_bundled_corpus(engine, question):
+    answer = engine.ask(question)
+    assert not answer.found and answer.answer.startswith("新闻库里没有关于")
+    assert answer.sources and answer.sources[0].closest
+
+
+def test_confidence_reads_like_a_probability(engine: Engine):
+    sure = engine.ask("谁到烟厂空气质量监测站点督导？")
+    unsure = engine.responder.draft("管城区有多少常住人口？").answer
+    assert 0.0 <= unsure.confidence < engine.config.min_confidence < sure.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("二十五", 25),
+        ("十六", 16),
+        ("一百零八", 108),
+        ("二〇二七", 2027),
+        ("两千", 2000),
+        ("十", 10),
+    ],
+)
+def test_chinese_numbers(text, value):
+    assert chinese_number(text) == value
+
+
+def test_canonical_numbers_and_constraints(tokenizer):
+    assert canonical("神舟二十五号于5月15号发射") == "神舟25号于5月15日发射"
+    assert canonical("十分重要，一百零八将") == "十分重要，一百零八将"  # words, not numbers
+    found = {
+        (c.kind, c.shown)
+        for c in constraints(normalize("第十六届全运会2027年5月1日开幕，有几名？"), tokenizer)
+    }
+    assert {
+        ("ordinal", "第十六届"),
+        ("year", "2027年"),
+        ("date", "5月1日"),
+    } <= found
+    assert constraints(normalize("哪两个社区表彰了一名干部？"), tokenizer) == ()
