@@ -97,7 +97,8 @@ class Responder:
         q, weights = self._prepare(question[:MAX_QUESTION_CHARS])
         if not q.terms:
             return Draft(self._nothing(q, question, EMPTY_QUESTION), {})
-        wanted = constraints(normalize(q.text), self.index.tokenizer)
+        norm_q = normalize(q.text)
+        wanted = constraints(norm_q, self.index.tokenizer)
         if any(c.kind == "year" for c in wanted):  # checked as a constraint, often only the date's
             weights = {t: w for t, w in weights.items() if not _YEAR_TERM.fullmatch(t)} or weights
         ranked = self._rank(q, weights)
@@ -111,7 +112,6 @@ class Responder:
         best = self._extract(q, weights, chosen, max_chars or self.max_chars)
         features = self._features(q, weights, ranked, chosen, best, len(wanted))
         sources = self._sources(ranked, chosen, wanted)
-        norm_q = normalize(q.text)
         answer = Answer(
             question=question,
             found=True,
@@ -152,12 +152,11 @@ class Responder:
         idf_total = math.fsum(weights.values()) or 1.0
         others = [r.hit.score for r in ranked if r.hit.article_id != chosen.hit.article_id]
         top = max(chosen.hit.score, 1e-9)
-        expects = q.qtype != "other" and q.qtype != "work"
+        expects = q.qtype not in ("other", "work")
+        norm_q, norm_text = normalize(q.text), normalize(best.text)  # once per answer
+        counts = counted(norm_q, norm_text)
         typed = best.typed or (
-            expects
-            and answer_evidence(q.qtype, normalize(q.text), self.index.tokenizer)(
-                normalize(best.text)
-            )
+            expects and answer_evidence(q.qtype, norm_q, self.index.tokenizer)(norm_text)
         )
         rarest = max(weights.values(), default=0.0) or 1.0
         missed = max((w for t, w in weights.items() if t not in chosen.present), default=0.0)
@@ -173,8 +172,8 @@ class Responder:
             "constraints": min(constraint_count, CONSTRAINTS_COUNTED) / CONSTRAINTS_COUNTED,
             "terms": math.log1p(len(weights)),
             "demoted": float(chosen is not ranked[0]),
-            "counted": float(bool(counted(normalize(q.text), normalize(best.text)))),
-            "uncounted": float(counted(normalize(q.text), normalize(best.text)) is False),
+            "counted": float(bool(counts)),
+            "uncounted": float(counts is False),
         }
 
     def rank_articles(self, question: str, k: int = 5) -> list[str]:
