@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QA := bench/data/cmrc2018
 
-.PHONY: install console bot test test-each test-lowest lint format bench eval clean
+.PHONY: install console bot test test-each test-lowest lint format bench eval calibrate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python bench/quality.py --qa $(QA)
+
+# Refit the confidence model on the labelled sets (src/newsbot/resources/calibration.yaml).
+calibrate: $(STAMP)
+	$(BIN)/python bench/calibrate.py --write
 
 clean:
 	rm -rf $(VENV) .venv-lowest data .pytest_cache .ruff_cache

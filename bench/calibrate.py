@@ -47,6 +47,9 @@ class Labelled:
     features: tuple[float, ...] | None
     label: bool
     group: str
+    answer: str = ""
+    short_answer: str | None = None
+    golds: tuple[str, ...] = ()
 
 
 def _drafts(
@@ -58,7 +61,13 @@ def _drafts(
         draft = responder.draft(item.question)
         features = tuple(draft.features[n] for n in FEATURES) if draft.features else None
         label = answerable and holds_gold(draft.answer.answer, item.answers)
-        out.append(Labelled(dataset, features, label, f"{dataset}:{item.context_id or item.id}"))
+        group = f"{dataset}:{item.context_id or item.id}"
+        answer = draft.answer
+        out.append(
+            Labelled(
+                dataset, features, label, group, answer.answer, answer.short_answer, item.answers
+            )
+        )
     return out
 
 

@@ -1,4 +1,6 @@
-"""Answer quality on a CMRC-shaped QA set, beside the naive rank_bm25 bot, computed in the same run.
+"""Answer quality: retrieval and answers on CMRC 2018 trial beside the naive rank_bm25 bot (same
+run), the refusal/coverage curve of bench/calibrate.py, where the fact stands in the answer, and the
+short answers' character F1.
 
 Usage: python bench/quality.py [--qa bench/data/cmrc2018]   (what ``make eval`` runs)
 """
@@ -6,7 +8,6 @@ Usage: python bench/quality.py [--qa bench/data/cmrc2018]   (what ``make eval`` 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -15,16 +16,21 @@ from pathlib import Path
 import jieba
 import rank_bm25
 
-from common import OWN_QA, QA_DIR, repo_config
-from newsbot.config import Config
+from calibrate import Labelled, choose, collect, cross_validated, curve, table
+from common import QA_DIR, repo_config
 from newsbot.corpus.importers import parse_import
-from newsbot.engine import Engine, params_for, responder_for, tokenizer_for
-from newsbot.evaluate import EvalResult, QAItem, evaluate, holds_gold, load_qa
+from newsbot.engine import params_for, responder_for, tokenizer_for
+from newsbot.evaluate import (
+    EvalResult,
+    QAItem,
+    evaluate,
+    holds_gold,
+    load_qa,
+    span_exact,
+    span_f1,
+)
 from newsbot.index.search import SearchIndex
-from newsbot.responder import Responder
 from newsbot.text.sentences import split_sentences
-
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 class NaiveBot:
@@ -69,26 +75,35 @@ class NaiveBot:
         return EvalResult(n, hit1 / n, hit5 / n, 1.0, {k: v / n for k, v in contains.items()})
 
 
-def confidences(responder: Responder, questions: list[str]) -> list[float]:
-    """Each question's confidence with refusals off (0 where nothing matched at all)."""
-    unrefusing = Responder(
-        responder.index, dataclasses.replace(responder.config, min_confidence=0.0)
-    )
-    answers = (unrefusing.ask(q) for q in questions)
-    return [a.confidence if a.found else 0.0 for a in answers]
+def fact_position(answered: list[Labelled]) -> list[str]:
+    """Where the fact stands in the answers given: within the first 80 and 150 characters."""
+    lines = [
+        "| answered set | n | fact in first 80 chars | fact in 150 chars |",
+        "|---|---|---|---|",
+    ]
+    for dataset in ("CMRC kept", "own answerable"):
+        picked = [r for r in answered if r.dataset == dataset]
+        n = len(picked) or 1
+        first = sum(holds_gold(r.answer[:80], r.golds) for r in picked) / n
+        whole = sum(holds_gold(r.answer, r.golds) for r in picked) / n
+        lines.append(f"| {dataset} | {len(picked)} | {first:.3f} | {whole:.3f} |")
+    return lines
 
 
-def held_out(index: SearchIndex, config: Config, items: list[QAItem]) -> list[float]:
-    """Confidences with each question's own paragraph removed from the index: questions the
-    corpus cannot answer that are on the topic of what remains (sibling paragraphs)."""
-    by_context: dict[str, list[QAItem]] = {}
-    for item in items:
-        by_context.setdefault(item.context_id or "", []).append(item)
-    out = []
-    for context, asked in by_context.items():
-        responder = responder_for(config, index.updated(removed=[context]))
-        out += confidences(responder, [item.question for item in asked])
-    return out
+def short_answers(answered: list[Labelled]) -> list[str]:
+    """How often an answered question gets a short answer, and its CMRC character F1 / EM."""
+    lines = [
+        "| answered set | short answer given | char F1 | exact match |",
+        "|---|---|---|---|",
+    ]
+    for dataset in ("CMRC kept", "own answerable"):
+        picked = [r for r in answered if r.dataset == dataset]
+        given = [r for r in picked if r.short_answer]
+        n = len(given) or 1
+        f1 = sum(span_f1(r.short_answer or "", r.golds) for r in given) / n
+        exact = sum(span_exact(r.short_answer or "", r.golds) for r in given) / n
+        lines.append(f"| {dataset} | {len(given)} of {len(picked)} | {f1:.3f} | {exact:.3f} |")
+    return lines
 
 
 def _row(name: str, r: EvalResult) -> str:
@@ -120,15 +135,11 @@ def main() -> int:
     ours_seconds = time.perf_counter() - started
     naive = NaiveBot(contexts).evaluate(items)
 
-    bundled = Engine(config, tokenizer)
-    refused = sum(not bundled.ask(item.question).found for item in items) / len(items)
-    sweep = {
-        "CMRC answered": confidences(responder, [item.question for item in items]),
-        "off-topic refused": confidences(bundled.responder, [item.question for item in items]),
-        "own paragraph removed, refused": held_out(responder.index, config, items),
-    }
-    own = [json.loads(line) for line in OWN_QA.read_text("utf-8").splitlines()]
-    answered = sum(bundled.ask(row["question"]).found for row in own) / len(own)
+    rows = collect(config, args.qa)
+    scored = cross_validated(rows)
+    points = curve(rows, scored)
+    configured = next(p for p in points if abs(p.threshold - config.min_confidence) < 1e-9)
+    answered = [r for r, c in zip(rows, scored, strict=True) if c >= config.min_confidence]
 
     print(f"CMRC 2018 trial: {len(items)} questions over {len(contexts)} paragraphs\n")
     print("| bot | hit@1 | hit@5 | gold in 150 chars | gold in 80 chars | answered |")
@@ -136,24 +147,18 @@ def main() -> int:
     print(_row("naive rank_bm25 (same run)", naive))
     print(_row("newsbot", ours))
     print(
-        f"\nRefusal on the bundled corpus: off-topic trial questions refused {refused:.3f} "
-        f"(target ≥ 0.95); own in-corpus questions answered {answered:.3f} of {len(own)} "
-        "(target ≥ 0.95)"
+        f"\nRefusal/coverage curve over {len(rows)} labelled questions "
+        "(confidence cross-validated in 5 folds by paragraph):\n"
     )
+    print("\n".join(table(points, config.min_confidence)))
     print(
-        "\nThreshold sweep (confidence = share of the question's weight the best passage covers):\n"
+        f"\nAt the configured {config.min_confidence:.2f}: precision of answered "
+        f"{configured.precision:.3f}; lowest threshold meeting the refusal target "
+        f"{choose(points).threshold:.2f}."
     )
-    print("| threshold | " + " | ".join(sweep) + " |")
-    print("|---|" + "---|" * len(sweep))
-    for t in THRESHOLDS:
-        shares = [
-            sum((c >= t) == (name == "CMRC answered") for c in cs) / len(cs)
-            for name, cs in sweep.items()
-        ]
-        mark = " (configured)" if t == config.min_confidence else ""
-        print(f"| {t:.2f}{mark} | " + " | ".join(f"{v:.3f}" for v in shares) + " |")
+    print("\n".join(["", *fact_position(answered), "", *short_answers(answered)]))
     per_ask = ours_seconds / len(items) * 1000 / 3
-    print(f"newsbot eval time {ours_seconds:.1f} s ({per_ask:.1f} ms per ask)")
+    print(f"\nnewsbot eval time {ours_seconds:.1f} s ({per_ask:.1f} ms per ask)")
     return 0
 
 

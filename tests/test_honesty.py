@@ -8,6 +8,7 @@ import pytest
 from newsbot.config import Config
 from newsbot.corpus.article import Article
 from newsbot.engine import Engine
+from newsbot.evaluate import span_exact, span_f1
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Responder
 from newsbot.responder.constraints import canonical, chinese_number, constraints
@@ -180,3 +181,25 @@ def test_canonical_numbers_and_constraints(tokenizer):
         ("date", "5月1日"),
     } <= found
     assert constraints(normalize("哪两个社区表彰了一名干部？"), tokenizer) == ()
+
+
+def test_adjacent_place_names_make_one_short_answer(tokenizer):
+    article = Article(id="p", title="展会", body="本届展会在南京市浦口区举办，为期三天。")
+    responder = Responder(SearchIndex([article], tokenizer, IndexParams()), Config())
+    assert responder.draft("本届展会在哪里举办？").answer.short_answer == "南京市浦口区"
+
+
+@pytest.mark.parametrize(
+    ("span", "golds", "f1", "exact"),
+    [
+        ("64名", ("64名",), 1.0, True),
+        ("「虎强」", ("虎强",), 1.0, True),
+        ("5月15日", ("2020年5月15日",), 0.8, False),
+        ("Apple公司", ("apple",), 0.5, False),
+        ("盛伟", ("朱文莉", "盛伟同志"), 2 / 3, False),
+        ("盛伟", (), 0.0, False),
+    ],
+)
+def test_short_answer_scoring_follows_cmrc(span, golds, f1, exact):
+    assert span_f1(span, golds) == pytest.approx(f1)
+    assert span_exact(span, golds) is exact

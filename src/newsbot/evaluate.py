@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +80,44 @@ def holds_gold(answer: str, golds: tuple[str, ...]) -> bool:
     """Whether the answer contains one of the gold answers (compared in normalised form)."""
     text = normalize(answer)
     return any(normalize(g).strip() and normalize(g).strip() in text for g in golds)
+
+
+# CMRC 2018's official scoring: each CJK character and each run of Latin letters or digits is a
+# token, punctuation and spaces are dropped.
+_SPAN_TOKEN = re.compile(r"[A-Za-z0-9]+|\S")
+
+
+def _span_tokens(text: str) -> list[str]:
+    tokens = _SPAN_TOKEN.findall(normalize(text).lower())
+    return [t for t in tokens if not unicodedata.category(t[0]).startswith(("P", "S"))]
+
+
+def _common_subsequence(a: list[str], b: list[str]) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        diagonal = 0
+        for j, y in enumerate(b, start=1):
+            diagonal, row[j] = row[j], diagonal + 1 if x == y else max(row[j], row[j - 1])
+    return row[-1]
+
+
+def span_f1(span: str, golds: tuple[str, ...]) -> float:
+    """The best longest-common-subsequence F1 of ``span`` against a gold answer, in the
+    official CMRC 2018 way (character tokens, punctuation ignored)."""
+    predicted = _span_tokens(span)
+    best = 0.0
+    for gold in golds:
+        reference = _span_tokens(gold)
+        common = _common_subsequence(predicted, reference)
+        if common:
+            precision, recall = common / len(predicted), common / len(reference)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def span_exact(span: str, golds: tuple[str, ...]) -> bool:
+    """Whether ``span`` equals a gold answer once punctuation and case are set aside."""
+    return any(_span_tokens(span) == _span_tokens(g) for g in golds)
 
 
 def evaluate(

@@ -6,18 +6,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from newsbot.text.tokenizer import MEASURE_WORDS, Tokenizer
+from newsbot.text.tokenizer import CN_NUMERALS, MEASURE_WORDS, Tokenizer
 
 _CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _CN_VALUES |= {"六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
-_CN = "零〇一二三四五六七八九十百千万两"
 # Measure words after which a run of Chinese numerals is a number: not the numerals themselves
 # (「一百」 is one number), nor those making common words (十分, 一点, 一时).
 _COUNTED = "|".join(
-    m for m in MEASURE_WORDS.split("|") if not set(m) <= set(_CN) and m not in ("分", "点", "时")
+    m
+    for m in MEASURE_WORDS.split("|")
+    if not set(m) <= set(CN_NUMERALS) and m not in ("分", "点", "时")
 )
-_NUMERAL = re.compile(rf"(?<=第)[{_CN}]+|[{_CN}]+(?=(?:{_COUNTED}))")
+_NUMERAL = re.compile(rf"(?<=第)[{CN_NUMERALS}]+|[{CN_NUMERALS}]+(?=(?:{_COUNTED}))")
 _DAY_HAO = re.compile(r"(\d{1,2}月\d{1,2})号")
 _TITLE = re.compile(r"《([^》]{1,60})》")
 _DATE = re.compile(r"(?<!\d)(?:(\d{4})年)?(\d{1,2})月(?:(\d{1,2})日)?")

@@ -11,7 +11,7 @@ from itertools import accumulate, pairwise
 from newsbot.index.search import Clause
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
-from newsbot.text.tokenizer import Tokenizer
+from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, Tokenizer
 
 ELLIPSIS = "…"
 # The weights of a clause's fit: the share of the question's weighted words it holds counts
@@ -31,12 +31,11 @@ RUNNER_SHARE = 0.6
 LEAD_IN_CHARS = 60
 
 _DATE = re.compile(
-    r"\d{1,4}年|\d{1,2}月|\d{1,2}[日号]|[一二三四五六七八九十〇零]{2,4}年|[今去前明]年|"
+    rf"\d{{1,4}}年|\d{{1,2}}月|\d{{1,2}}[日号]|{CN_YEAR}|[今去前明]年|"
     r"上午|下午|晚上|凌晨|周[一二三四五六日]|星期|世纪|年代|[春夏秋冬]季"
 )
-CN_DIGITS = "一二三四五六七八九十两百千万亿"
 _NUMBER = re.compile(
-    rf"\d+(?:[.,]\d+)*|[{CN_DIGITS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
+    rf"\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
 )
 _ASKED_MEASURE = re.compile(r"(?:多少|几)([^\W\d多少几]{1})")
 # 多长 / 多高 / 多重 / 多久 ask for a measure in units of length, weight or time.
@@ -51,7 +50,7 @@ _PLACE = re.compile(
 )
 _ORG = re.compile(r"\w{1,10}(?:局|委|会|公司|集团|中心|街道|办|部|厅|院|所|校|大学|银行|协会|分局)")
 _DAY = re.compile(r"\d{1,2}[日号]|上午|下午|晚上|凌晨|周[一二三四五六日]|星期|[今昨前明]天")
-_YEAR_ONLY = re.compile(r"\d{2,4}年|[一二三四五六七八九十〇零]{2,4}年|[今去前明]年|年代|世纪")
+_YEAR_ONLY = re.compile(rf"\d{{2,4}}年|{CN_YEAR}|[今去前明]年|年代|世纪")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几日")
 _ASKS_YEAR = re.compile(r"哪年|哪一年|几年")
 _WORK = re.compile(r"《[^》]{1,60}》")
@@ -123,7 +122,7 @@ def number_pattern(question: str) -> re.Pattern[str]:
         unit = f"(?:{_UNITS[dimension.group(1)]})"
     else:
         return _NUMBER
-    return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{CN_DIGITS}]+){unit}")
+    return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+){unit}")
 
 
 # Dates and years, which a number question's answer is not.

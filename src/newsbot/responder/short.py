@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from newsbot.responder.extract import CN_DIGITS, DATE_ONLY, TAGS, number_pattern
+from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
 from newsbot.text.normalize import normalize
-from newsbot.text.tokenizer import MEASURE_WORDS, Tokenizer
+from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, MEASURE_WORDS, Tokenizer
 
 # Dates from the most precise down: the first kind the sentence holds is the answer's.
 _DATES = (
     re.compile(r"(?:\d{4}年)?\d{1,2}月\d{1,2}[日号]"),
     re.compile(r"\d{4}年\d{1,2}月"),
-    re.compile(r"\d{4}年|[一二三四五六七八九十〇零]{4}年"),
+    re.compile(rf"\d{{4}}年|{CN_YEAR}"),
 )
 # Names listed together (「盛伟、朱文莉」) answer a 「谁」 question as one list.
 _LIST_JOINERS = frozenset({"、", "和", "与", "及"})
@@ -54,7 +54,7 @@ def counted(question: str, text: str) -> bool | None:
     asked = _ASKED_COUNT.search(question)
     if not asked:
         return None
-    number = rf"[\d{CN_DIGITS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
+    number = rf"[\d{CN_NUMERALS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
     return re.search(number + re.escape(asked.group(1)), text) is not None
 
 
@@ -86,21 +86,29 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
         for k, (w, flag) in enumerate(words)
         if flag.startswith(tags) and len(w) > 1 and w not in question
     ]
-    names = list(dict.fromkeys(words[k][0] for k in picked))
+    # Adjacent names of the kind are one name (「南京市」「浦口区」: 「南京市浦口区」).
+    spans: list[tuple[int, int]] = []
+    for k in picked:
+        if spans and spans[-1][1] == k:
+            spans[-1] = (spans[-1][0], k + 1)
+        else:
+            spans.append((k, k + 1))
+    named = ["".join(w for w, _ in words[a:b]) for a, b in spans]
+    names = list(dict.fromkeys(named))
     if len(names) == 1 and "哪些" not in question:  # one of several asked for: no short answer
         return names[0]
     # 「区总工会主席盛伟、专职副主席朱文莉」 asked 「区总工会主席是谁」: the name after the
     # longest run of the question's words.
     runs: dict[str, int] = {}
-    for k in picked:
+    for (a, _), name in zip(spans, named, strict=True):
         run = 0
-        while k - run > 0 and words[k - run - 1][0] in question:
+        while a - run > 0 and words[a - run - 1][0] in question:
             run += 1
-        runs[words[k][0]] = max(run, runs.get(words[k][0], 0))
+        runs[name] = max(run, runs.get(name, 0))
     longest = max(runs.values(), default=0)
     if longest and list(runs.values()).count(longest) == 1 and "哪些" not in question:
         return max(runs, key=runs.__getitem__)
-    listed = all(b - a == 2 and words[a + 1][0] in _LIST_JOINERS for a, b in pairwise(picked))
-    if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(picked):
+    listed = all(c - b == 1 and words[b][0] in _LIST_JOINERS for (_, b), (c, _) in pairwise(spans))
+    if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(spans):
         return "、".join(names)
     return None

@@ -27,6 +27,10 @@ KEPT_CACHE = 1_000_000
 TOKENS_VERSION = 2
 
 # Measure words a number is written with (64名, 第四届, 25号): one list for tokens and answers.
+# The characters Chinese numerals are written with (「二十五」, 「二〇二〇」).
+CN_NUMERALS = "零〇一二三四五六七八九十两百千万亿"
+# A year written in Chinese numerals (「二〇二〇年」).
+CN_YEAR = "[〇零一二三四五六七八九十]{2,4}年"
 MEASURE_WORDS = (
     "年|月|日|号|时|点|分钟|分|秒|名|家|个|人|位|次|项|所|条|件|元|万元|亿元|万|亿|千|百|岁|天|"
     "周|届|期|批|户|辆|座|栋|米|公里|千米|平方米|平方公里|亩|吨|倍|场|台|套|篇|本|部|种|间|层|%"
