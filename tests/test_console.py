@@ -20,5 +20,5 @@ def test_console_commands_and_answers(engine):
     text = out.getvalue()
     assert ":debug" in text
     assert "张艳敏" in text and "来源：" in text
-    assert "调试信息已打开" in text and "[调试] 类型=person" in text and "盛伟" in text
+    assert "调试信息已打开" in text and "类型=person" in text and "盛伟" in text
     assert "never" not in text

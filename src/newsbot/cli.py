@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="*", help="问题（可含空格）；省略时每行标准输入是一个问题")
     p.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
     p.add_argument("--max-chars", type=int, help="答案最长字数（20 到 2000）")
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="把各行当作同一段对话：不能独立成立的追问（“那先进单位呢？”）参照上一个回答",
+    )
 
     sub.add_parser("console", help="交互式控制台（:help 查看控制台命令）")
     p = sub.add_parser("eval", help="在问答集上评测（hit@1、hit@5、答案命中率）")
@@ -207,13 +212,17 @@ def _stdin_lines() -> list[str]:
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     """Answer one question, or each line of standard input."""
     from newsbot.render import render_answer
+    from newsbot.responder.followup import context_of
 
     if args.max_chars is not None:
         check_setting("answer_max_chars", args.max_chars, "--max-chars")
     engine = _engine(config)
     questions = [" ".join(args.question)] if args.question else None
+    context = None
     for question in questions if questions is not None else _stdin_lines():
-        answer = engine.ask(question, max_chars=args.max_chars)
+        answer = engine.ask(question, max_chars=args.max_chars, context=context)
+        if args.follow:
+            context = context_of(answer) or (context if answer.intent != "question" else None)
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:

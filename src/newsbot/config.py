@@ -4,6 +4,7 @@ validated (types, ranges, choices) and loaded once."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import os
 import types
@@ -118,11 +119,15 @@ class Config:
         low=0,
         high=1,
     )
+    latest_listed: int = setting(5, "articles a 「最近有什么新闻」 answer lists", low=1, high=20)
     passage_max_chars: int = setting(300, "passage length", low=50, high=5000)
     bm25_k1: float = setting(1.5, "BM25Okapi k1", low=0, high=10)
     bm25_b: float = setting(0.75, "BM25Okapi b", low=0, high=1)
     bm25_epsilon: float = setting(0.25, "BM25Okapi epsilon (idf floor)", low=0, high=1)
     log_level: str = setting("INFO", "log level of the bot", choices=LOG_LEVELS)
+    today: datetime.date | None = setting(
+        None, "the day 今天/上周/最近三天 count from (YYYY-MM-DD)", shown="the current date"
+    )
     telegram: TelegramConfig = setting(factory=TelegramConfig)
 
     @property
@@ -136,6 +141,7 @@ ENV_KEYS: Mapping[str, str] = {
     "NEWSBOT_CORPUS_DIR": "corpus_dir",
     "NEWSBOT_DATA_DIR": "data_dir",
     "NEWSBOT_LOG_LEVEL": "log_level",
+    "NEWSBOT_TODAY": "today",
     "NEWSBOT_ADMIN_IDS": "telegram.admin_ids",
     "NEWSBOT_TELEGRAM_BASE_URL": "telegram.base_url",
     "NEWSBOT_TELEGRAM_BASE_FILE_URL": "telegram.base_file_url",
@@ -306,6 +312,13 @@ def _coerce(hint: object, value: object, where: str, base: Path) -> object:
         if hint is int and not float(value).is_integer():
             raise ConfigError(f"{where} 必须是整数")
         return hint(value)  # type: ignore[operator]
+    if hint is datetime.date:
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(f"{where} 必须是 YYYY-MM-DD 格式的日期，而不是 {value!r}") from None
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where} 必须是字符串")

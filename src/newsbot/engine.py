@@ -18,6 +18,7 @@ from newsbot.errors import CorpusError
 from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Answer, Responder
+from newsbot.responder.followup import Context
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -127,9 +128,12 @@ class Engine:
         """The index questions are answered from now."""
         return self._responder.index
 
-    def ask(self, question: str, max_chars: int | None = None) -> Answer:
-        """Answer from the current snapshot of the index."""
-        return self._responder.ask(question, max_chars)
+    def ask(
+        self, question: str, max_chars: int | None = None, context: Context | None = None
+    ) -> Answer:
+        """Answer from the current snapshot of the index (``context``: the answer before, for
+        a follow-up)."""
+        return self._responder.ask(question, max_chars, context)
 
     def _swap(self, index: SearchIndex) -> None:
         """Make ``index`` the one questions are answered from (one reference assignment)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from newsbot.corpus import Article
 from newsbot.responder import Answer
 from newsbot.responder.answer import SHORT_LABEL
+from newsbot.responder.intents import LATEST
 
 
 def source_line(n: int, title: str, date: str | None, article_id: str, url: str) -> str:
@@ -22,8 +23,15 @@ def render_answer(answer: Answer, debug: bool = False) -> str:
     """The short answer, the answer, then its numbered sources (the closest article when
     refused); with ``debug``, the terms and scores."""
     lines = [SHORT_LABEL + answer.short_answer] if answer.short_answer else []
-    lines.append(answer.answer)
-    if answer.sources and answer.found:
+    if answer.intent == LATEST and answer.found:  # the list is the sources, with their ids
+        lines.append(answer.answer.splitlines()[0])
+        lines += [
+            "  " + source_line(n, s.title, s.date, s.id, s.url)
+            for n, s in enumerate(answer.sources, start=1)
+        ]
+    else:
+        lines.append(answer.answer)
+    if answer.sources and answer.found and answer.intent != LATEST:
         lines.append("来源：")
         lines += [
             "  " + source_line(n, s.title, s.date, s.id, s.url)
@@ -31,8 +39,13 @@ def render_answer(answer: Answer, debug: bool = False) -> str:
         ]
     if debug:
         lines.append(
-            f"[调试] 类型={answer.qtype} 置信度={answer.confidence:.2f} 找到={answer.found}"
+            f"[调试] 意图={answer.intent} 类型={answer.qtype} 置信度={answer.confidence:.2f} "
+            f"找到={answer.found}"
         )
+        if answer.period:
+            lines.append(f"[调试] 日期范围：{answer.period}")
+        if answer.resolved:
+            lines.append(f"[调试] 按上文理解为：{answer.resolved}")
         lines.append(f"[调试] 检索词：{' '.join(answer.terms)}")
         lines.append(f"[调试] 命中词：{' '.join(answer.matched)}")
         lines += [f"[调试] {s.id} BM25={s.score:.3f}" for s in answer.sources]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -300,11 +300,24 @@ class SearchIndex:
         norms = normalize_each(clauses)
         return tuple(Clause(c, n, self.tokenizer) for c, n in zip(clauses, norms, strict=True))
 
-    def search(self, query: Sequence[str], k: int = 10) -> list[Hit]:
-        """The ``k`` best passages sharing a term with ``query``, best first."""
+    def search(
+        self, query: Sequence[str], k: int = 10, within: Collection[str] | None = None
+    ) -> list[Hit]:
+        """The ``k`` best passages sharing a term with ``query``, best first; ``within``: only
+        passages of those articles (a filter, as a search backend would apply it)."""
         if not query:
             return []
-        docs, scores = self.bm25.top(query, k)
+        if within is None:
+            docs, scores = self.bm25.top(query, k)
+        else:
+            allowed = np.zeros(self.bm25.n_docs, dtype=bool)
+            for article_id in within:
+                if article_id in self.spans:
+                    start, end = self.spans[article_id]
+                    allowed[start:end] = True
+            docs, scores = self.bm25.score(query)
+            kept = allowed[docs]
+            docs, scores = docs[kept], scores[kept]
         if not len(docs):
             return []
         if len(docs) > k:

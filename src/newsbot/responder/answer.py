@@ -35,6 +35,8 @@ class Answer:
     matched: tuple[str, ...] = ()
     short_answer: str | None = None
     intent: str = "question"
+    resolved: str | None = None  # the question as answered, when rewritten from the one before
+    period: str | None = None  # the article dates the question asked about (「2020-05-11 至 …」)
 
     def to_json(self) -> dict[str, object]:
         """The JSON shape of the CLI contract (extra fields may follow the fixed ones)."""
@@ -48,4 +50,6 @@ class Answer:
             "qtype": self.qtype,
             "short_answer": self.short_answer,
             "intent": self.intent,
+            "resolved_question": self.resolved,
+            "period": self.period,
         }

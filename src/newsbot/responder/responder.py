@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 
 from newsbot.config import Config
@@ -15,9 +16,14 @@ from newsbot.responder.answer import Answer, Source
 from newsbot.responder.calibration import load_calibration
 from newsbot.responder.constraints import Constraint, canonical, constraints, missing
 from newsbot.responder.extract import Extract, answer_evidence, extract, share
+from newsbot.responder.followup import Context, resolve
+from newsbot.responder.intents import GREETING, HELP, LATEST, THANKS, intent_of
+from newsbot.responder.periods import Period, find_period
 from newsbot.responder.question import Question, analyse, known_pieces
+from newsbot.responder.replies import examples, latest, small_talk
 from newsbot.responder.short import counted, short_answer
 from newsbot.text.normalize import normalize
+from newsbot.text.sentences import split_sentences
 
 CANDIDATES = 20
 # Passages either side of the best one that the answer may be cut from (measured in QUALITY.md).
@@ -34,6 +40,8 @@ ARTICLE_TEXT_CACHE = 4096
 CONSTRAINTS_COUNTED = 3
 # A year among the question's terms (「2020年」, 「2020」): news gives it in the date, not the text.
 _YEAR_TERM = re.compile(r"\d{4}年?")
+# Periods whose articles are kept worked out per index snapshot.
+PERIODS_CACHED = 64
 # Another article is named under the answer when it holds this share of what the answer's does.
 SOURCE_SHARE = 0.8
 NOT_FOUND = "抱歉，新闻库里没有找到能回答这个问题的内容。"
@@ -74,11 +82,87 @@ class Responder:
         self.max_sources = config.max_sources
         self.min_confidence = config.min_confidence
         self.calibration = load_calibration(config.calibration)
+        self._periods: dict[Period, tuple[frozenset[str], bool]] = {}
 
-    def ask(self, question: str, max_chars: int | None = None) -> Answer:
-        """Answer ``question`` in at most ``max_chars`` characters, with its sources; refuse,
-        naming the closest article, when the answer is not likely enough to hold the fact."""
-        answer = self.draft(question, max_chars).answer
+    def ask(
+        self,
+        question: str,
+        max_chars: int | None = None,
+        context: Context | None = None,
+        today: date | None = None,
+    ) -> Answer:
+        """Reply to a message: small talk and "what's new" lists by intent, else the answer to
+        the question (leaning on ``context``, the answer before, only when it cannot stand
+        alone), restricted to the period its date words name counted from ``today``."""
+        question = question.strip()
+        head = question[:MAX_QUESTION_CHARS]
+        norm = normalize(head)
+        period = find_period(norm, today or self.config.today or date.today())
+        intent = intent_of(head, norm.replace(period.shown, " ") if period else None)
+        if intent.name in (GREETING, THANKS, HELP):
+            return small_talk(intent.name, question, self.index)
+        if intent.name == LATEST:
+            count = self.config.latest_listed
+            return latest(question, self.index, count, intent.topic, period)
+        resolved = resolve(head, context, self.index.tokenizer)
+        if resolved is not None:
+            leaning = self._dated(resolved.question, max_chars, period, resolved.within)
+            if leaning.found and not _repeats(leaning, context):
+                return replace(leaning, question=question, resolved=resolved.question)
+        return self._dated(question, max_chars, period)
+
+    def examples(self) -> tuple[str, ...]:
+        """Questions this corpus can answer, for greetings and help."""
+        return examples(self.index)
+
+    def _dated(
+        self,
+        question: str,
+        max_chars: int | None,
+        period: Period | None,
+        within: tuple[str, ...] = (),
+    ) -> Answer:
+        """The answer from the articles of ``period`` (and ``within``, when given); a period
+        without dated articles is refused, unless it only states a preference (「2019年」 in a
+        question on 2020's news)."""
+        base = frozenset(within) if within else None
+        if period is None:
+            return self._threshold(self.draft(question, max_chars, base).answer)
+        asked = question
+        if not period.literal:  # 「去年年底」 is in the article's date, never in its text
+            question = normalize(question).replace(period.shown, "，")
+        in_period, dated = self._in_period(period)
+        allowed = base
+        if dated or not period.prefer:
+            allowed = in_period if base is None else base & in_period
+        answer = self._threshold(self.draft(question, max_chars, allowed).answer)
+        if not answer.found and period.prefer and allowed != base:
+            answer = self._threshold(self.draft(question, max_chars, base).answer)
+        if not answer.found and not dated and not period.prefer:
+            answer = self._no_period(question, answer, period)
+        return replace(answer, question=asked, period=period.label)
+
+    def _in_period(self, period: Period) -> tuple[frozenset[str], bool]:
+        """The articles of ``period`` (undated ones too, unless it names a day), and whether a
+        dated one is among them."""
+        if period not in self._periods:
+            if len(self._periods) > PERIODS_CACHED:
+                self._periods.clear()
+            articles = [a for a in self.index.articles.values() if period.holds(a.date)]
+            dated = any(period.dated(a.date) for a in articles)
+            self._periods[period] = (frozenset(a.id for a in articles), dated)
+        return self._periods[period]
+
+    def _no_period(self, question: str, answer: Answer, period: Period) -> Answer:
+        """The refusal of a period no dated article falls in, naming the closest article."""
+        sources = self.draft(question).answer.sources or answer.sources
+        closest = sources[0] if sources else None
+        text = f"新闻库里没有{period.shown}的报道。" + (_closest_line(closest) if closest else "")
+        kept = (replace(closest, closest=True),) if closest else ()
+        return replace(answer, answer=text, sources=kept, short_answer=None)
+
+    def _threshold(self, answer: Answer) -> Answer:
+        """``answer`` refused, naming the closest article, when its confidence is too low."""
         if not answer.found or answer.confidence >= self.min_confidence:
             return answer
         closest = answer.sources[0]
@@ -90,9 +174,15 @@ class Responder:
             short_answer=None,
         )
 
-    def draft(self, question: str, max_chars: int | None = None) -> Draft:
-        """The best answer the corpus allows, whatever its confidence; refused only when nothing
-        matches or the best matches miss one of the question's constraints."""
+    def draft(
+        self,
+        question: str,
+        max_chars: int | None = None,
+        within: frozenset[str] | None = None,
+    ) -> Draft:
+        """The best answer the corpus (or the articles ``within``) allows, whatever its
+        confidence; refused only when nothing matches or the best matches miss one of the
+        question's constraints."""
         question = question.strip()
         q, weights = self._prepare(question[:MAX_QUESTION_CHARS])
         if not q.terms:
@@ -101,7 +191,7 @@ class Responder:
         wanted = constraints(norm_q, self.index.tokenizer)
         if any(c.kind == "year" for c in wanted):  # checked as a constraint, often only the date's
             weights = {t: w for t, w in weights.items() if not _YEAR_TERM.fullmatch(t)} or weights
-        ranked = self._rank(q, weights)
+        ranked = self._rank(q, weights, within)
         if not ranked:
             return Draft(
                 self._nothing(q, question, NOT_FOUND + "可以换个说法，或看看最近的新闻："), {}
@@ -188,9 +278,11 @@ class Responder:
         q = replace(q, terms=tuple(p for t in q.terms for p in known_pieces(t, self.index.knows)))
         return q, {t: self.index.idf(t) for t in dict.fromkeys(q.terms)}
 
-    def _rank(self, q: Question, weights: dict[str, float]) -> list[_Ranked]:
+    def _rank(
+        self, q: Question, weights: dict[str, float], within: frozenset[str] | None = None
+    ) -> list[_Ranked]:
         """BM25 candidates reordered by BM25 (relative to the best) and question coverage."""
-        hits = self.index.search(q.terms, k=CANDIDATES)
+        hits = self.index.search(q.terms, k=CANDIDATES, within=within)
         if not hits:
             return []
         top = hits[0].score if hits[0].score > 0 else 1.0
@@ -270,6 +362,16 @@ class Responder:
         hint = "\n".join(f"· {a.title}" for a in self.index.latest(HINT_TITLES))
         text = lead + ("\n" + hint if hint else "\n（新闻库还是空的）")
         return Answer(question=question, found=False, answer=text, qtype=q.qtype, terms=q.terms)
+
+
+def _repeats(answer: Answer, context: Context | None) -> bool:
+    """Whether ``answer`` says again what the answer before it said (a follow-up must not)."""
+    if context is None:
+        return False
+    first = split_sentences(answer.answer.lstrip("…"))[:1]
+    return first == split_sentences(context.answer.lstrip("…"))[:1] and (
+        answer.short_answer == context.short_answer
+    )
 
 
 def _closest_line(source: Source) -> str:

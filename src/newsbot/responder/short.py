@@ -23,6 +23,10 @@ _MEASURE = re.compile(f"(?:{MEASURE_WORDS})")
 _ASKED_COUNT = re.compile(r"(?:多少|几)[^\W\d]?([\u4e00-\u9fff]{2})")
 # Characters allowed between a number and what it counts (「120件非遗作品」).
 COUNTED_GAP = 4
+# The noun a 「多少名先进单位」 question counts, up to four characters after the measure word.
+_ASKED_NOUN = re.compile(r"(?:多少|几)[^\W\d]?([\u4e00-\u9fff]{2,4})")
+_COUNT = rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+)(?:{MEASURE_WORDS})"
+_GAP = "[\u4e00-\u9fff]{0,2}?"
 MAX_LISTED = 4
 MAX_CHARS = 20
 
@@ -59,13 +63,19 @@ def counted(question: str, text: str) -> bool | None:
 
 
 def _counting(question: str, text: str, numbers: list[str]) -> list[str]:
-    """Of several numbers, those followed by what the question counts (「几家红旗单位」:
-    「3家红旗单位」, not 「29家先进单位」)."""
-    asked = _ASKED_COUNT.search(question)
+    """Of several numbers, those followed by what the question counts, matched on as much of
+    its noun as the text allows (「多少名先进单位」: 「29家先进单位」, not 「64名先进个人」);
+    the numbers as found when it counts nothing named."""
+    asked = _ASKED_NOUN.search(question)
     if not asked:
         return numbers
-    counted = asked.group(1)
-    return [n for n in numbers if re.search(re.escape(n) + re.escape(counted), text)]
+    noun = asked.group(1)
+    for size in range(len(noun), 1, -1):
+        counted = re.escape(noun[:size])
+        found = re.findall(rf"{_COUNT}(?={_GAP}{counted})", text)
+        if found:
+            return list(dict.fromkeys(f for f in found if f not in question))
+    return []
 
 
 def _with_measure(text: str, number: str) -> str:
@@ -84,7 +94,7 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
     picked = [
         k
         for k, (w, flag) in enumerate(words)
-        if flag.startswith(tags) and len(w) > 1 and w not in question
+        if flag.startswith(tags) and (len(w) > 1 or _surname(words, k)) and w not in question
     ]
     # Adjacent names of the kind are one name (「南京市」「浦口区」: 「南京市浦口区」).
     spans: list[tuple[int, int]] = []
@@ -112,3 +122,8 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
     if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(spans):
         return "、".join(names)
     return None
+
+
+def _surname(words: tuple[tuple[str, str], ...], k: int) -> bool:
+    """Whether ``words[k]`` is a one-character surname cut off its given name (「李」「红梅」)."""
+    return words[k][1] == "nr" and k + 1 < len(words) and words[k + 1][1] == "nr"
