@@ -145,11 +145,11 @@ def test_a_failing_handler_is_logged_and_the_bot_goes_on(tg_config, tg_engine, c
     real_ask = tg_engine.ask
     calls = []
 
-    def flaky(question, max_chars=None):
+    def flaky(question, max_chars=None, context=None):
         calls.append(question)
         if len(calls) == 1:
             raise RuntimeError("index exploded")
-        return real_ask(question, max_chars)
+        return real_ask(question, max_chars, context)
 
     tg_engine.ask = flaky
 

@@ -212,7 +212,7 @@ def _stdin_lines() -> list[str]:
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     """Answer one question, or each line of standard input."""
     from newsbot.render import render_answer
-    from newsbot.responder.followup import context_of
+    from newsbot.responder.followup import carried
 
     if args.max_chars is not None:
         check_setting("answer_max_chars", args.max_chars, "--max-chars")
@@ -222,7 +222,7 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     for question in questions if questions is not None else _stdin_lines():
         answer = engine.ask(question, max_chars=args.max_chars, context=context)
         if args.follow:
-            context = context_of(answer) or (context if answer.intent != "question" else None)
+            context = carried(answer, context)
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:

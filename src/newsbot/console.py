@@ -10,11 +10,12 @@ from typing import TextIO
 
 from newsbot.engine import Engine
 from newsbot.render import render_answer
+from newsbot.responder.followup import carried
 
-HELP = """输入问题并回车即可提问，例如：谁到烟厂空气质量监测站点督导？
+HELP = """输入问题并回车即可提问（可以追问，如“那先进单位呢？”），也可以问“最近有什么新闻？”。
 命令：
   :help   显示本帮助
-  :debug  开关调试信息（检索词、类型、分数）
+  :debug  开关调试信息（意图、日期范围、检索词、类型、分数）
   :quit   退出（也可按 Ctrl-D）"""
 
 
@@ -48,6 +49,7 @@ def run_console(
 ) -> None:
     """The REPL; with ``lines`` given (stdin not a terminal) answers each and returns at the end."""
     debug = False
+    context = None  # the answer a follow-up leans on
     interactive = lines is None
     if interactive:
         _setup_readline(engine.config.data_dir / "console_history")
@@ -67,7 +69,9 @@ def run_console(
             continue
         if not line and interactive:
             continue
-        print(render_answer(engine.ask(line), debug=debug), file=out)
+        answer = engine.ask(line, context=context)
+        context = carried(answer, context)
+        print(render_answer(answer, debug=debug), file=out)
         if interactive:
             print(file=out)
         out.flush()

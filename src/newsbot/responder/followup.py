@@ -57,6 +57,14 @@ def context_of(answer: Answer) -> Context | None:
     )
 
 
+def carried(answer: Answer, previous: Context | None) -> Context | None:
+    """What the next message may lean on after ``answer``: it, when it answered a question; the
+    context before, across small talk and lists; nothing after a refused question."""
+    if answer.intent != "question":
+        return previous
+    return context_of(answer)
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A follow-up rewritten to stand alone; ``within``: the articles it is about (empty: any)."""

@@ -12,10 +12,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from newsbot.corpus import Article
 from newsbot.responder import Answer
 from newsbot.responder.answer import SHORT_LABEL
+from newsbot.responder.intents import LATEST
 from newsbot.text.sentences import split_sentences
 
 MAX_MESSAGE_UNITS = 4096
 MAX_CALLBACK_BYTES = 64
+SOURCE_BUTTONS_PER_ROW = 5
 
 
 def utf16_units(text: str) -> int:
@@ -59,13 +61,19 @@ def callback_key(action: str, article_id: str) -> tuple[str, str | None]:
 
 
 def answer_html(answer: Answer) -> str:
-    """The answer with the matched words in bold, then numbered sources with dates and links."""
-    if not answer.found:
+    """The answer with the matched words in bold, then numbered sources with dates and links;
+    a list of articles (「最近有什么新闻」) is its heading and the numbered articles."""
+    if not answer.found or not answer.sources:
         return html.escape(answer.answer)
-    lines = (
-        [f"<b>{SHORT_LABEL}{html.escape(answer.short_answer)}</b>"] if answer.short_answer else []
-    )
-    lines += [bold_terms(answer.answer, answer.matched), "", "<b>来源</b>"]
+    if answer.intent == LATEST:
+        lines = [f"<b>{html.escape(answer.answer.splitlines()[0])}</b>"]
+    else:
+        lines = (
+            [f"<b>{SHORT_LABEL}{html.escape(answer.short_answer)}</b>"]
+            if answer.short_answer
+            else []
+        )
+        lines += [bold_terms(answer.answer, answer.matched), "", "<b>来源</b>"]
     for n, source in enumerate(answer.sources, start=1):
         title = html.escape(source.title)
         if source.url:
@@ -75,25 +83,30 @@ def answer_html(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def answer_keyboard(answer: Answer, keys: dict[str, str]) -> InlineKeyboardMarkup | None:
-    """Buttons 「原文 1」… for the sources and 「更多」 for further articles; under a refusal,
-    one to read the closest article."""
+def answer_keyboard(answer: Answer, key: str) -> InlineKeyboardMarkup | None:
+    """Buttons 「原文 1」… for the sources and 「更多」 for further articles, carrying the key of
+    the stored answer they sit under (so they act on it after other questions and restarts);
+    under a refusal, one to read the closest article."""
+    if not answer.sources:
+        return None
     if not answer.found:
-        if not answer.sources:
-            return None
-        data, key = callback_key("a", answer.sources[0].id)
-        if key:
-            keys[key] = answer.sources[0].id
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton("看看最接近的报道", callback_data=data)]]
-        )
-    buttons = []
-    for n, source in enumerate(answer.sources, start=1):
-        data, key = callback_key("a", source.id)
-        if key:
-            keys[key] = source.id
-        buttons.append(InlineKeyboardButton(f"原文 {n}", callback_data=data))
-    return InlineKeyboardMarkup([buttons, [InlineKeyboardButton("更多", callback_data="more")]])
+        button = InlineKeyboardButton("看看最接近的报道", callback_data=_source_data(key, 0))
+        return InlineKeyboardMarkup([[button]])
+    buttons = [
+        InlineKeyboardButton(f"原文 {n}", callback_data=_source_data(key, n - 1))
+        for n in range(1, len(answer.sources) + 1)
+    ]
+    rows = [
+        buttons[i : i + SOURCE_BUTTONS_PER_ROW]
+        for i in range(0, len(buttons), SOURCE_BUTTONS_PER_ROW)
+    ]
+    return InlineKeyboardMarkup(
+        [*rows, [InlineKeyboardButton("更多", callback_data=f"more:{key}")]]
+    )
+
+
+def _source_data(key: str, index: int) -> str:
+    return f"s:{key}:{index}"
 
 
 def _pieces(paragraph: str, limit: int) -> list[str]:

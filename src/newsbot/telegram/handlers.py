@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import html
 import logging
 import re
@@ -16,7 +15,9 @@ from telegram.ext import Application, ContextTypes
 from newsbot.corpus import AddResult, Article
 from newsbot.engine import Engine
 from newsbot.errors import NewsbotError
-from newsbot.responder import Answer
+from newsbot.responder.followup import Context
+from newsbot.responder.intents import HELP
+from newsbot.responder.replies import small_talk
 from newsbot.telegram.format import (
     answer_html,
     answer_keyboard,
@@ -26,7 +27,8 @@ from newsbot.telegram.format import (
     callback_key,
     ids_from_command,
 )
-from newsbot.telegram.state import Conversations, RateLimiter, Stats, looks_like_follow_up
+from newsbot.telegram.state import RateLimiter, Stats
+from newsbot.telegram.store import BotStore, Sent
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,8 @@ STATS_SAVE_EVERY = 10
 SUMMARY_ITEMS = 10
 # Pauses before re-sending a reply whose connection dropped (the last entry ends the attempts).
 SEND_RETRIES = (0.5, 2.0, 0.0)
-EXAMPLES = ("谁到烟厂空气质量监测站点督导？", "区总工会表彰了多少名先进个人？")
+# Articles 「更多」 lists at a time.
+MORE_ARTICLES = 5
 
 
 class Bot:
@@ -60,7 +63,8 @@ class Bot:
         self.engine = engine
         self.admin_ids = frozenset(admin_ids)
         self.rate = RateLimiter(tg.questions_per_minute)
-        self.conversations = Conversations(tg.context_ttl_seconds)
+        self.context_ttl = tg.context_ttl_seconds
+        self.store = BotStore(engine.config.data_dir / "bot.sqlite3")
         self.stats_path = engine.config.data_dir / "stats.json"
         self.stats = Stats.load(self.stats_path)
         self.keys: dict[str, str] = {}
@@ -69,14 +73,10 @@ class Bot:
     # --- readers -----------------------------------------------------------------------------
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Say what the bot knows and how to ask."""
-        articles = self.engine.corpus.articles
-        dates = sorted(a.date for a in articles if a.date)
-        span = f"（{dates[0]} 至 {dates[-1]}）" if dates else ""
-        examples = "\n".join(f"· {q}" for q in EXAMPLES)
+        """/start and /help: what the bot knows, example questions, and the commands."""
+        intro = small_talk(HELP, "", self.engine.index).answer
         text = (
-            f"你好！我能回答本地政务新闻的问题，新闻库现有 {len(articles)} 篇文章{span}。\n"
-            f"直接发问题给我即可（群聊中用 /ask 问题，或 @我）。例如：\n{examples}\n\n"
+            f"{intro}\n\n直接发问题给我即可（群聊中用 /ask 问题，或 @我，或回复我的消息）。\n"
             "/latest 最新文章　/article 编号 查看全文"
         )
         if self._is_admin(update):
@@ -110,9 +110,8 @@ class Bot:
         """/ask 问题 — the way to ask in a group."""
         question = " ".join(context.args or [])
         if not question.strip():
-            await self._reply(
-                update, "请在 /ask 后面写上问题，例如：/ask " + html.escape(EXAMPLES[0])
-            )
+            example = self.engine.responder.examples()[0]
+            await self._reply(update, "请在 /ask 后面写上问题，例如：/ask " + html.escape(example))
             return
         await self._answer(update, context, question)
 
@@ -129,23 +128,26 @@ class Bot:
             await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         except NetworkError:  # only the typing indicator is lost
             log.info("could not show the typing indicator in chat %s", chat.id)
-        answer = await asyncio.to_thread(self._ask_in_context, chat.id, question)
-        doubt = self.engine.config.doubtful_confidence
-        self.stats.record(question, answer.found, answer.confidence, doubt)
-        if self.stats.asked % STATS_SAVE_EVERY == 0:
-            await asyncio.to_thread(self.stats.save, self.stats_path)
-        self.conversations.set(chat.id, answer.question, tuple(s.id for s in answer.sources))
-        await self._reply(update, answer_html(answer), answer_keyboard(answer, self.keys))
+        leaning = self._context(update, context)
+        answer = await asyncio.to_thread(self.engine.ask, question, None, leaning)
+        if answer.intent == "question":
+            doubt = self.engine.config.doubtful_confidence
+            self.stats.record(question, answer.found, answer.confidence, doubt)
+            if self.stats.asked % STATS_SAVE_EVERY == 0:
+                await asyncio.to_thread(self.stats.save, self.stats_path)
+        key = self.store.remember(chat.id, answer)
+        sent = await self._reply(update, answer_html(answer), answer_keyboard(answer, key))
+        if sent is not None:
+            self.store.sent_as(key, sent.message_id)
 
-    def _ask_in_context(self, chat_id: int, question: str) -> Answer:
-        """Answer, leaning on the chat's previous question when this one is a short follow-up."""
-        answer = self.engine.ask(question)
-        previous = self.conversations.get(chat_id)
-        if previous and looks_like_follow_up(question):
-            combined = self.engine.ask(f"{previous.question} {question}")
-            if combined.found and (not answer.found or combined.confidence >= answer.confidence):
-                return dataclasses.replace(combined, question=question)
-        return answer
+    def _context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Context | None:
+        """What a follow-up leans on: the answer replied to, else the chat's latest one."""
+        chat, message = update.effective_chat, update.effective_message
+        assert chat is not None
+        replied = message.reply_to_message if message else None
+        if replied and replied.from_user and replied.from_user.id == context.bot.id:
+            return self.store.context_of_message(chat.id, replied.message_id)
+        return self.store.latest_context(chat.id, self.context_ttl)
 
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/latest [n] — the newest articles."""
@@ -188,7 +190,8 @@ class Bot:
         return None
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Inline buttons: 原文 N, 更多, and the delete confirmation."""
+        """Inline buttons: 原文 N and 更多 of the answer they sit under, and the delete
+        confirmation."""
         query = update.callback_query
         if query is None or not query.data:
             return
@@ -196,9 +199,21 @@ class Bot:
         if action == "a":
             await query.answer()
             await self._send_article(update, value)
-        elif action == "more":
+        elif action == "s":
+            key, _, number = value.partition(":")
+            sent = self.store.get(key)
+            if sent is None or not number.isdigit() or int(number) >= len(sent.shown):
+                await query.answer("这个按钮已失效，请重新提问。")
+                return
             await query.answer()
-            await self._more(update)
+            await self._send_article(update, sent.shown[int(number)])
+        elif action == "more":
+            sent = self.store.get(value)
+            if sent is None:
+                await query.answer("这个按钮已失效，请重新提问。")
+                return
+            await query.answer()
+            await self._more(update, sent)
         elif action == "del":
             await self._confirm_delete(update, value)
         elif action == "keep":
@@ -207,21 +222,22 @@ class Bot:
         else:
             await query.answer("这个按钮已失效。")
 
-    async def _more(self, update: Update) -> None:
-        chat = update.effective_chat
-        turn = self.conversations.get(chat.id) if chat else None
-        if turn is None:
-            await self._reply(update, "上一个问题已过期，请重新提问。")
-            return
-        ids = self.engine.responder.rank_articles(turn.question, k=len(turn.shown) + 5)
-        further = [self._find(i) for i in ids if i not in turn.shown]
-        further = [a for a in further if a is not None]
+    async def _more(self, update: Update, sent: Sent) -> None:
+        """Further articles for the answer a 「更多」 sits under: the next ones by rank, or the
+        next older ones under a list of the newest."""
+        if sent.intent == "latest":
+            older = self.engine.index.latest(len(self.engine.index.articles))
+            ids = [a.id for a in older]
+        else:
+            ids = self.engine.responder.rank_articles(
+                sent.question, k=len(sent.shown) + MORE_ARTICLES
+            )
+        further = [a for a in map(self._find, ids) if a is not None and a.id not in sent.shown]
         if not further:
             await self._reply(update, "没有更多相关文章了。")
             return
-        await self._reply(
-            update, "<b>更多相关文章</b>\n" + "\n".join(article_line(a) for a in further)
-        )
+        lines = [article_line(a) for a in further[:MORE_ARTICLES]]
+        await self._reply(update, "<b>更多相关文章</b>\n" + "\n".join(lines))
 
     # --- admins ------------------------------------------------------------------------------
 
@@ -434,6 +450,7 @@ class Bot:
         except OSError:
             log.warning("could not save statistics to %s", self.stats_path, exc_info=True)
         await asyncio.to_thread(self.engine.save)
+        self.store.close()
 
 
 def _int_arg(args: list[str] | None, default: int, low: int, high: int) -> int:

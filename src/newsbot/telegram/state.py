@@ -1,4 +1,4 @@
-"""Per-bot state that outlives one update: follow-up context, rate limits, usage statistics."""
+"""Per-bot state that outlives one update: rate limits and usage statistics."""
 
 from __future__ import annotations
 
@@ -13,26 +13,9 @@ from newsbot.corpus.store import atomic_write
 
 log = logging.getLogger(__name__)
 
-FOLLOW_UP_MAX_CHARS = 12
 MISSING_KEPT = 500
 # Refusals and doubtful answers kept for /stats, newest last.
 RECENT_KEPT = 50
-_FOLLOW_UP_START = ("那", "他", "她", "它", "这", "该", "其", "还", "那么", "然后", "此外", "另外")
-
-
-@dataclass(frozen=True)
-class Turn:
-    """The last question asked in a chat, and the articles already shown for it."""
-
-    question: str
-    at: float
-    shown: tuple[str, ...]
-
-
-def looks_like_follow_up(question: str) -> bool:
-    """A short question, or one pointing back (他…, 那…), leans on the previous one."""
-    text = question.strip()
-    return len(text) <= FOLLOW_UP_MAX_CHARS or text.startswith(_FOLLOW_UP_START)
 
 
 @dataclass
@@ -108,24 +91,3 @@ class Stats:
         except (OSError, ValueError, KeyError, TypeError):
             log.warning("ignoring unreadable statistics file %s", path)
             return cls()
-
-
-@dataclass
-class Conversations:
-    """Follow-up context per chat, forgotten after ``ttl`` seconds."""
-
-    ttl: float
-    _turns: dict[int, Turn] = field(default_factory=dict)
-
-    def get(self, chat_id: int, now: float | None = None) -> Turn | None:
-        """The chat's last turn if it is still fresh."""
-        now = time.monotonic() if now is None else now
-        turn = self._turns.get(chat_id)
-        if turn is None or now - turn.at > self.ttl:
-            self._turns.pop(chat_id, None)
-            return None
-        return turn
-
-    def set(self, chat_id: int, question: str, shown: tuple[str, ...]) -> None:
-        """Remember the question just answered in this chat."""
-        self._turns[chat_id] = Turn(question, time.monotonic(), shown)
