@@ -47,32 +47,32 @@ def test_small_talk_says_what_the_bot_knows(responder, intent, message):
         assert "最近有什么新闻？" in answer.answer  # an example question that works
 
 
-@pytest.mark.parametrize(
-    ("message", "ids"),
-    [
-        ("最近有什么新闻？", ["safety", "sorting", "renewal", "union", "lantern"]),
-        ("今天有什么新闻？", ["safety"]),
-        ("昨天有什么新闻", ["sorting"]),
-        ("前天有什么消息", ["renewal"]),
-        ("这周有什么新闻？", ["safety", "sorting", "renewal"]),
-        ("本周有哪些新闻", ["safety", "sorting", "renewal"]),
-        ("上周有什么新闻？", ["union"]),
-        ("这个月区里开了哪些会？", ["safety", "sorting", "union"]),
-        ("本月有什么新闻", ["safety", "sorting", "renewal", "union"]),
-        ("上个月有什么新闻？", ["lantern"]),
-        ("今年有什么新闻", ["safety", "sorting", "renewal", "union", "lantern"]),
-        ("去年有什么新闻", ["economy", "exam"]),
-        ("去年年底有什么新闻？", ["economy"]),
-        ("最近三天有什么新闻？", ["safety", "sorting", "renewal"]),
-        ("近日有什么新闻", ["safety", "sorting", "renewal", "union", "lantern"]),
-        ("2020年有什么新闻？", ["economy", "exam"]),
-        ("3月有什么新闻", ["safety", "sorting", "renewal", "union"]),
-        ("3月9日有什么新闻？", ["sorting"]),
-        ("2021年3月3日有什么新闻", ["union"]),
-        ("最新消息", ["safety", "sorting", "renewal", "union", "lantern"]),
-        ("垃圾分类有什么新闻？", ["sorting"]),
-    ],
-)
+WHATS_NEW = [
+    ("最近有什么新闻？", ["safety", "sorting", "renewal", "union", "lantern"]),
+    ("今天有什么新闻？", ["safety"]),
+    ("昨天有什么新闻", ["sorting"]),
+    ("前天有什么消息", ["renewal"]),
+    ("这周有什么新闻？", ["safety", "sorting", "renewal"]),
+    ("本周有哪些新闻", ["safety", "sorting", "renewal"]),
+    ("上周有什么新闻？", ["union"]),
+    ("这个月区里开了哪些会？", ["safety", "sorting", "union"]),
+    ("本月有什么新闻", ["safety", "sorting", "renewal", "union"]),
+    ("上个月有什么新闻？", ["lantern"]),
+    ("今年有什么新闻", ["safety", "sorting", "renewal", "union", "lantern"]),
+    ("去年有什么新闻", ["economy", "exam"]),
+    ("去年年底有什么新闻？", ["economy"]),
+    ("最近三天有什么新闻？", ["safety", "sorting", "renewal"]),
+    ("近日有什么新闻", ["safety", "sorting", "renewal", "union", "lantern"]),
+    ("2020年有什么新闻？", ["economy", "exam"]),
+    ("3月有什么新闻", ["safety", "sorting", "renewal", "union"]),
+    ("3月9日有什么新闻？", ["sorting"]),
+    ("2021年3月3日有什么新闻", ["union"]),
+    ("最新消息", ["safety", "sorting", "renewal", "union", "lantern"]),
+    ("垃圾分类有什么新闻？", ["sorting"]),
+]
+
+
+@pytest.mark.parametrize(("message", "ids"), WHATS_NEW)
 def test_whats_new_lists_the_period_newest_first(responder, message, ids):
     answer = responder.ask(message)
     assert answer.intent == "latest" and answer.found, answer.answer
@@ -163,5 +163,13 @@ def test_ask_json_conversation_with_newsbot_today(tmp_path):
     assert [s["id"] for s in rows[1]["sources"]] == ["union"]
     assert rows[1]["period"] == "2021-03-01 至 2021-03-07"
     assert rows[3]["resolved_question"] and "压实" in rows[3]["answer"]
+    listed = run(
+        ["--corpus", str(corpus), "ask", "--json"],
+        tmp_path,
+        stdin="\n".join(m for m, _ in WHATS_NEW).encode(),
+        env={"NEWSBOT_TODAY": "2021-03-10"},
+    )
+    rows = [json.loads(line) for line in listed.stdout.decode().splitlines()]
+    assert [[s["id"] for s in r["sources"]] for r in rows] == [ids[:5] for _, ids in WHATS_NEW]
     bad = run(["--corpus", str(corpus), "ask", "你好"], tmp_path, env={"NEWSBOT_TODAY": "3/10"})
     assert bad.returncode == 2 and "NEWSBOT_TODAY" in bad.stderr.decode()
