@@ -277,5 +277,7 @@ def test_a_large_import_releases_freed_memory_and_a_push_does_not(engine: Engine
     monkeypatch.setattr(engine_module, "RELEASE_AFTER_ARTICLES", 3)
     engine.add([Article(id="one", title="一篇", body="推送的一篇文章。")])
     assert released == []
-    engine.add([Article(id=f"bulk{n}", title=f"第{n}篇", body="导入的文章。") for n in range(3)])
+    engine.add(
+        [Article(id=f"bulk{n}", title=f"第{n}篇", body=f"导入的第{n}篇文章。") for n in range(3)]
+    )
     assert released == [1]

@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="覆盖已有的 newsbot.yaml 与词典文件")
 
-    p = sub.add_parser("import", help="导入文章：报纸版面、.md、.txt 或 .jsonl")
-    p.add_argument("files", nargs="+", type=Path, help="要导入的文件")
+    p = sub.add_parser("import", help="导入文章：报纸版面、.md、.txt、.jsonl、.html 或网址")
+    p.add_argument("files", nargs="+", help="要导入的文件或 http(s) 网址")
     p.add_argument("--year", type=int, help="版面只写月日时所用的年份（默认从版面推断）")
     p.add_argument("--source", help="来源名称（默认用文件名）")
     p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出结果")
@@ -147,12 +147,20 @@ def cmd_init(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    """Import files; duplicates and bad rows are reported, the rest stored."""
+    """Import files and pages; duplicates and bad rows are reported, the rest stored."""
+    from newsbot.corpus.web import is_url
+
     engine = _engine(config)
-    summary = {"added": [], "duplicates": [], "errors": []}
-    for path in args.files:
-        result, report = engine.import_file(path, year=args.year, source=args.source)
+    summary: dict[str, list] = {"added": [], "duplicates": [], "errors": [], "updated": []}
+    for name in args.files:
+        if is_url(name):
+            result, report = engine.import_url(name)
+        else:
+            result, report = engine.import_file(Path(name), year=args.year, source=args.source)
         summary["added"] += [{"id": a.id, "title": a.title, "date": a.date} for a in result.added]
+        summary["updated"] += [
+            {"id": a.id, "title": a.title, "date": a.date} for a in result.updated
+        ]
         summary["duplicates"] += [
             {"title": a.title, "existing_id": existing} for a, existing in result.duplicates
         ]
@@ -163,11 +171,14 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
     else:
         for a in summary["added"]:
             print(f"已导入 {a['id']}  {a['title']}")
+        for a in summary["updated"]:
+            print(f"已更新 {a['id']}  {a['title']}")
         for d in summary["duplicates"]:
             print(f"重复，未导入：{d['title']}（已有 {d['existing_id']}）")
         for e in summary["errors"]:
             print(f"出错，已跳过：{e}", file=sys.stderr)
-        print(f"共导入 {len(summary['added'])} 篇，重复 {len(summary['duplicates'])} 篇。")
+        updated = f"，更新 {len(summary['updated'])} 篇" if summary["updated"] else ""
+        print(f"共导入 {len(summary['added'])} 篇{updated}，重复 {len(summary['duplicates'])} 篇。")
     return 0
 
 

@@ -76,6 +76,24 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """Fetching pages and feeds: limits, and how often the running bot polls its feeds."""
+
+    timeout_seconds: float = setting(
+        15, "per-request timeout for pages and feeds", low=0.1, high=300
+    )
+    max_page_bytes: int = setting(
+        5_000_000, "largest page or feed read (reading stops there)", low=1000, high=100_000_000
+    )
+    interval_minutes: float = setting(
+        30, "how often the running bot polls its feeds (0: never)", low=0, high=10080
+    )
+    max_entries_per_poll: int = setting(
+        50, "new entries imported per feed and poll (the rest wait for the next)", low=1, high=1000
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot reads from configuration; loaded once and passed down."""
 
@@ -129,6 +147,7 @@ class Config:
         None, "the day 今天/上周/最近三天 count from (YYYY-MM-DD)", shown="the current date"
     )
     telegram: TelegramConfig = setting(factory=TelegramConfig)
+    web: WebConfig = setting(factory=WebConfig)
 
     @property
     def state_dir(self) -> Path:

@@ -14,6 +14,7 @@ from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
 from newsbot.corpus.importers import ImportReport, check_size, parse_import
 from newsbot.corpus.store import private_dir
+from newsbot.corpus.web import new_client, page_article
 from newsbot.errors import CorpusError
 from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex
@@ -140,13 +141,15 @@ class Engine:
         self._responder = responder_for(self.config, index)
         self._dirty.set()
 
-    def add(self, articles: Iterable[Article]) -> AddResult:
-        """Store articles and make them answerable at once. The files are written while the
-        articles are tokenised; only the ones written reach the index."""
+    def add(self, articles: Iterable[Article], update: bool = False) -> AddResult:
+        """Store articles and make them answerable at once (with ``update``, a changed version
+        of a stored article replaces it). The files are written while the articles are
+        tokenised; only the ones written reach the index."""
         with self._write_lock:
-            fresh, duplicates = self.corpus.plan(articles)
+            fresh, duplicates = self.corpus.plan(articles, update)
             if not fresh:
                 return AddResult((), duplicates)
+            replacing = {a.id for a in fresh if a.id in self.corpus}
             with ThreadPoolExecutor(1, thread_name_prefix="corpus-commit") as pool:
                 writing = pool.submit(self.corpus.commit, fresh)
                 index = self.index.updated(added=fresh, tokenise=bulk.tokenise)
@@ -160,7 +163,8 @@ class Engine:
             self._swap(index)
         if len(fresh) >= RELEASE_AFTER_ARTICLES:
             release_free_memory()
-        return AddResult(tuple(added), duplicates)
+        new = tuple(a for a in added if a.id not in replacing)
+        return AddResult(new, duplicates, tuple(a for a in added if a.id in replacing))
 
     def import_data(
         self, name: str, data: bytes, year: int | None = None, source: str | None = None
@@ -183,6 +187,13 @@ class Engine:
         except OSError as exc:
             raise CorpusError(f"无法读取 {path}：{exc.strerror}") from None
         return self.import_data(path.name, data, year=year, source=source)
+
+    def import_url(self, url: str) -> tuple[AddResult, ImportReport]:
+        """Fetch the page at ``url`` and store its article; a changed page updates it."""
+        web = self.config.web
+        with new_client(web.timeout_seconds) as client:
+            article = page_article(url, client, web.max_page_bytes)
+        return self.add([article], update=True), ImportReport((article,))
 
     def delete(self, article_id: str) -> Article:
         """Remove an article; it is no longer answered from."""

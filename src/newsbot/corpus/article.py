@@ -47,8 +47,9 @@ class Article:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A hash of the normalised text, so that the same article imported twice is recognised."""
-        return content_fingerprint(self.title, self.body)
+        """A hash of the normalised body without its byline, so that the same article imported
+        twice — also under another title, byline or spacing — is recognised."""
+        return content_fingerprint(self.body)
 
     @cached_property
     def digest(self) -> str:
@@ -61,9 +62,17 @@ class Article:
         return f"{validate_id(self.id)}.md"
 
 
-def content_fingerprint(title: str, body: str) -> str:
-    """Hash of title and body with case, script variants, spacing and punctuation ignored."""
-    text = re.sub(r"[\W_]+", "", normalize(title + "\n" + body))
+# Bylines and credits, which reposts of one article change: 「本报讯（记者 张三 通讯员 李四）」,
+# a line 「责任编辑：王五」.
+_BYLINE = re.compile(
+    r"(?m)^\s*(?:本报讯|记者|通讯员|文/|图/|文图/|编辑|责任编辑|责编|审核|校对|来源|作者)"
+    r"[:：\s/][^\n。]{0,60}$|本报讯\s*[（(][^）)]{0,60}[）)]|[（(](?:记者|通讯员)[^）)]{0,60}[）)]"
+)
+
+
+def content_fingerprint(body: str) -> str:
+    """Hash of a body with its byline, case, script variants, spacing and punctuation ignored."""
+    text = re.sub(r"[\W_]+", "", normalize(_BYLINE.sub("", body)))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -110,7 +119,8 @@ def parse_digest(text: object) -> int | None:
 
 def make_id(title: str, body: str) -> str:
     """A short, stable id derived from the article's content."""
-    return "a" + content_fingerprint(title, body)[:11]
+    text = re.sub(r"[\W_]+", "", normalize(f"{title}\n{body}"))
+    return "a" + hashlib.sha256(text.encode()).hexdigest()[:11]
 
 
 def validate_id(article_id: str) -> str:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from newsbot.corpus.article import Article, article_from_fields, parse_markdown
+from newsbot.corpus.html import article_from_html
 from newsbot.corpus.page import HEADING, article_from_blocks, parse_page, split_blocks
 from newsbot.errors import CorpusError
 
 MAX_IMPORT_BYTES = 50_000_000
+HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
 JSONL_FIELDS = ("id", "title", "text", "date", "url", "source", "authors", "tags")
 
 
@@ -60,6 +62,9 @@ def parse_import(
     source = source if source is not None else PurePath(name).stem
     if suffix in (".jsonl", ".ndjson"):
         return parse_jsonl(text, name)
+    head = text.lstrip()[:512].lower()
+    if suffix in HTML_SUFFIXES or head.startswith(("<!doctype html", "<html")):
+        return ImportReport((article_from_html(text, "", name),))
     if text.lstrip().startswith("---"):
         return ImportReport((parse_markdown(text.lstrip(), name),))
     if HEADING.search(text) and not _single_heading_first(text):

@@ -44,6 +44,7 @@ class AddResult:
 
     added: tuple[Article, ...]
     duplicates: tuple[tuple[Article, str], ...]
+    updated: tuple[Article, ...] = ()  # stored articles replaced by a corrected version
 
 
 def atomic_write(
@@ -93,7 +94,7 @@ def _fsync_dir(folder: Path) -> None:
 # Bump when the cache changes shape; an older cache is ignored (the files are parsed). Entries
 # are flat lists (a dict per entry made reading them twice as slow), and the files' stamps one
 # flat list of numbers that a restart compares with the folder's in one go.
-CACHE_FORMAT = 7
+CACHE_FORMAT = 8
 
 
 @dataclass(frozen=True)
@@ -464,9 +465,11 @@ class Corpus:
         return AddResult(tuple(self.commit(fresh)), duplicates)
 
     def plan(
-        self, articles: Iterable[Article]
+        self, articles: Iterable[Article], update: bool = False
     ) -> tuple[list[Article], tuple[tuple[Article, str], ...]]:
-        """Which articles are new, and which repeat a stored one (with its id); stores nothing."""
+        """Which articles are new (with ``update``, also those replacing a stored article of the
+        same id with changed content), and which repeat a stored one (with its id); stores
+        nothing."""
         fresh: dict[str, Article] = {}
         duplicates: list[tuple[Article, str]] = []
         with self._lock:
@@ -475,7 +478,11 @@ class Corpus:
             for article in articles:
                 validate_id(article.id)
                 existing = prints.get(article.fingerprint) or batch_prints.get(article.fingerprint)
-                if existing is None and (article.id in self._articles or article.id in fresh):
+                stored = self._articles.get(article.id)
+                if update and existing in (None, article.id) and stored is not None:
+                    if stored.digest != article.digest or stored.date != article.date:
+                        existing = None  # a corrected version of the stored article
+                elif existing is None and (stored is not None or article.id in fresh):
                     existing = article.id
                 if existing is not None:
                     duplicates.append((article, existing))
@@ -491,11 +498,14 @@ class Corpus:
         with self._lock:
             prints = self._fingerprints()
             added = [self._remember(article) for article in added]
+            replaced = [self._articles[a.id] for a in added if a.id in self._articles]
+            for article in replaced:
+                prints.pop(article.fingerprint, None)
             for article in added:
                 self._articles[article.id] = article
                 prints[article.fingerprint] = article.id
             if self._digest is not None:
-                self._digest = digest_changed(self._digest, added=added)
+                self._digest = digest_changed(self._digest, added=added, removed=replaced)
         for article in added[:LOGGED]:
             log.info("stored article %s (%s)", article.id, article.title)
         if len(added) > LOGGED:

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, ContextTypes
 
 from newsbot.corpus import AddResult, Article
+from newsbot.corpus.web import is_url
 from newsbot.engine import Engine
 from newsbot.errors import NewsbotError
 from newsbot.responder.followup import Context
@@ -271,12 +272,23 @@ class Bot:
         if not text.strip():
             await self._reply(
                 update,
-                "用法：/add 后面第一行写标题，其后写正文；"
-                "也可以回复一条消息发送 /add，或直接发送文件（.txt .md .jsonl）。",
+                "用法：/add 后面第一行写标题，其后写正文；或 /add 网址 导入网页上的文章；"
+                "也可以回复一条消息发送 /add，或直接发送文件（.txt .md .jsonl .html）。",
             )
+            return
+        if is_url(text) and len(text.split()) == 1:
+            await self._import_url(update, text.strip())
             return
         name = "message.md" if text.lstrip().startswith("---") else "message.txt"
         await self._import(update, name, text.strip().encode())
+
+    async def _import_url(self, update: Update, url: str) -> None:
+        try:
+            result, report = await asyncio.to_thread(self.engine.import_url, url)
+        except NewsbotError as exc:
+            await self._reply(update, f"未导入：{html.escape(str(exc))}")
+            return
+        await self._reply(update, _import_summary(result, report.errors))
 
     async def document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A document sent by an admin is imported with the same importers as the CLI."""
@@ -471,6 +483,12 @@ def _import_summary(result: AddResult, errors: tuple[str, ...]) -> str:
         ]
         lines += _more(len(result.added))
         lines.append(f"现在就可以提问，例如：{html.escape(result.added[0].title[:30])}？")
+    if result.updated:
+        lines.append(f"已更新 {len(result.updated)} 篇：")
+        lines += [
+            f"· {_short(a.title)}  {article_command(a.id)}" for a in result.updated[:SUMMARY_ITEMS]
+        ]
+        lines += _more(len(result.updated))
     if result.duplicates:
         lines.append(f"重复，未添加 {len(result.duplicates)} 篇：")
         lines += [
