@@ -97,6 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="检查配置、文章目录、数据目录和 Telegram 连接（可作健康检查）")
     p.add_argument("--offline", action="store_true", help="不连接 Telegram")
     sub.add_parser("bot", help="运行 Telegram 机器人（令牌来自 $TELEGRAM_BOT_TOKEN）")
+
+    p = sub.add_parser("feeds", help="跟踪订阅源与栏目页：add / list / remove / poll")
+    feeds = p.add_subparsers(
+        dest="feeds_command", required=True, metavar="操作", parser_class=_Parser
+    )
+    q = feeds.add_parser("add", help="跟踪一个 RSS/Atom 订阅源（--page：没有订阅源的栏目列表页）")
+    q.add_argument("url", help="订阅源或栏目页的网址")
+    q.add_argument("--name", help="名称（默认用网站域名）")
+    q.add_argument("--page", action="store_true", help="这是栏目列表页：页面上的文章链接即条目")
+    q.add_argument("--pattern", help="栏目页中文章链接须匹配的正则表达式")
+    q = feeds.add_parser("list", help="列出跟踪的订阅源及其状态")
+    q.add_argument("--json", action="store_true", help="每个订阅源输出一行 JSON")
+    q = feeds.add_parser("remove", help="停止跟踪（网址或名称）")
+    q.add_argument("which", help="订阅源的网址或名称")
+    q = feeds.add_parser("poll", help="抓取一次所有到期的订阅源，导入新文章并列出")
+    q.add_argument("--json", action="store_true", help="以一个 JSON 对象输出结果")
     return parser
 
 
@@ -315,8 +331,75 @@ def cmd_bot(config: Config, args: argparse.Namespace) -> int:
     return run_bot(config)
 
 
+def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
+    """Manage and poll the feeds and column pages the corpus follows."""
+    from newsbot.corpus.feeds import FEED, PAGE, FeedStore
+
+    store = FeedStore(config.state_dir / "feeds.json")
+    if args.feeds_command == "add":
+        kind = PAGE if args.page or args.pattern else FEED
+        feed = store.add(args.url, args.name, kind, args.pattern)
+        print(f"已开始跟踪{'栏目页' if kind == PAGE else '订阅源'}：{feed.name}（{feed.url}）")
+    elif args.feeds_command == "remove":
+        feed = store.remove(args.which)
+        print(f"已停止跟踪：{feed.name}（{feed.url}）")
+    elif args.feeds_command == "list":
+        for feed in store.load():
+            if args.json:
+                row = {
+                    k: getattr(feed, k) for k in ("url", "name", "kind", "failures", "last_error")
+                }
+                print(json.dumps({**row, "seen": len(feed.seen)}, ensure_ascii=False))
+            else:
+                status = f"失败 {feed.failures} 次：{feed.last_error}" if feed.failures else "正常"
+                print(f"{feed.name}  {feed.kind}  {feed.url}  已见 {len(feed.seen)} 条  {status}")
+    else:
+        require_corpus(config)
+        return _poll(config, args)
+    return 0
+
+
+def _poll(config: Config, args: argparse.Namespace) -> int:
+    """``feeds poll``: what each source brought; status 1 when a source failed."""
+    engine = _engine(config)
+    reports = engine.poll_feeds()
+    engine.save()
+    if args.json:
+        rows = [
+            {
+                "feed": r.feed.name,
+                "url": r.feed.url,
+                "added": [{"id": a.id, "title": a.title, "date": a.date} for a in r.added],
+                "updated": [{"id": a.id, "title": a.title} for a in r.updated],
+                "errors": list(r.errors),
+                "failed": r.failed or None,
+                "waiting": r.waiting,
+            }
+            for r in reports
+        ]
+        print(json.dumps({"feeds": rows}, ensure_ascii=False))
+    else:
+        for r in reports:
+            if r.failed:
+                print(f"{r.feed.name}：抓取失败（{r.failed}），稍后重试", file=sys.stderr)
+                continue
+            print(f"{r.feed.name}：新增 {len(r.added)} 篇，更新 {len(r.updated)} 篇")
+            for a in r.added:
+                print(f"  已导入 {a.id}  {a.title}")
+            for a in r.updated:
+                print(f"  已更新 {a.id}  {a.title}")
+            for e in r.errors:
+                print(f"  出错，已跳过：{e}", file=sys.stderr)
+            if r.waiting:
+                print(f"  另有 {r.waiting} 条留待下次抓取")
+        if not reports:
+            print("没有到期的订阅源。")
+    return 1 if any(r.failed for r in reports) else 0
+
+
 COMMANDS = {
     "init": cmd_init,
+    "feeds": cmd_feeds,
     "import": cmd_import,
     "list": cmd_list,
     "show": cmd_show,

@@ -12,6 +12,7 @@ from pathlib import Path
 from newsbot.bulkload import paused_gc, release_free_memory
 from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
+from newsbot.corpus.feeds import FeedStore, PollReport, poll
 from newsbot.corpus.importers import ImportReport, check_size, parse_import
 from newsbot.corpus.store import private_dir
 from newsbot.corpus.web import new_client, page_article
@@ -194,6 +195,23 @@ class Engine:
         with new_client(web.timeout_seconds) as client:
             article = page_article(url, client, web.max_page_bytes)
         return self.add([article], update=True), ImportReport((article,))
+
+    @property
+    def feeds(self) -> FeedStore:
+        """The feeds and column pages this corpus follows (state under the data dir)."""
+        return FeedStore(self.config.state_dir / "feeds.json")
+
+    def poll_feeds(self) -> list[PollReport]:
+        """Poll every feed that is due once, importing what is new (changed pages update)."""
+        web = self.config.web
+        with new_client(web.timeout_seconds) as client:
+            return poll(
+                self.feeds,
+                lambda articles: self.add(articles, update=True),
+                client,
+                web.max_page_bytes,
+                web.max_entries_per_poll,
+            )
 
     def delete(self, article_id: str) -> Article:
         """Remove an article; it is no longer answered from."""
