@@ -12,6 +12,7 @@ from newsbot.config import SAMPLE_PAGE, Config, load_config
 from newsbot.engine import Engine, tokenizer_for
 from newsbot.text.tokenizer import Tokenizer
 
+from .fake_bot_api import ADMIN, OFFLINE_BASE
 from .paths import BUNDLED_CORPUS, REPO_CONFIG
 
 SEED_PAGE = SAMPLE_PAGE
@@ -49,3 +50,19 @@ def empty_config(tmp_path: Path, base_config: Config) -> Config:
 def engine(config: Config, tokenizer: Tokenizer) -> Engine:
     """An engine over a copy of the bundled corpus."""
     return Engine(config, tokenizer)
+
+
+@pytest.fixture
+def tg_config(config: Config) -> Config:
+    """The bundled corpus's config with one admin, Telegram replaced by the offline fake and a
+    low per-user question limit."""
+    tg = dataclasses.replace(
+        config.telegram, admin_ids=(ADMIN,), base_url=OFFLINE_BASE, questions_per_minute=3
+    )
+    return dataclasses.replace(config, telegram=tg)
+
+
+@pytest.fixture
+def tg_engine(tg_config: Config, tokenizer: Tokenizer) -> Engine:
+    """An engine for the Telegram handler tests."""
+    return Engine(tg_config, tokenizer)

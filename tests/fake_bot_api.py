@@ -21,6 +21,8 @@ from telegram.request import BaseRequest, RequestData
 
 OFFLINE_BASE = "http://offline.invalid/bot"
 OFFLINE_FILE_BASE = "http://offline.invalid/file/bot"
+# The user id the tests make an admin.
+ADMIN = 42
 BOT_USER = {"id": 999, "is_bot": True, "first_name": "新闻助手", "username": "newsbot_test_bot"}
 ALLOWED_TAGS = {
     "b",

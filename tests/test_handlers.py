@@ -8,17 +8,15 @@ import dataclasses
 import logging
 import re
 
-import pytest
 from telegram import Update
 
 from newsbot.config import Config
 from newsbot.engine import Engine
 from newsbot.telegram.app import build_application
 
-from .fake_bot_api import BOT_USER, OFFLINE_BASE, FakeBotAPI, OfflineRequest
+from .fake_bot_api import ADMIN, BOT_USER, FakeBotAPI, OfflineRequest
 
 TOKEN = "123456:OFFLINE-token"
-ADMIN = 42
 READER = 7
 GROUP = -100
 
@@ -50,19 +48,6 @@ class Harness:
     async def say(self, chat_id: int, text: str, user: int = READER, **kwargs) -> list[dict]:
         self.api.push_message(chat_id, user, text, **kwargs)
         return await self.feed()
-
-
-@pytest.fixture
-def tg_config(config: Config) -> Config:
-    tg = dataclasses.replace(
-        config.telegram, admin_ids=(ADMIN,), base_url=OFFLINE_BASE, questions_per_minute=3
-    )
-    return dataclasses.replace(config, telegram=tg)
-
-
-@pytest.fixture
-def tg_engine(tg_config: Config, tokenizer) -> Engine:
-    return Engine(tg_config, tokenizer)
 
 
 def run(tg_config: Config, tg_engine: Engine, scenario) -> None:

@@ -20,8 +20,8 @@ from newsbot.corpus.importers import parse_import
 from newsbot.engine import Engine
 from newsbot.errors import CorpusError
 
-from .fake_bot_api import html_problem, utf16_units
-from .test_handlers import ADMIN, READER, Harness, texts, tg_config, tg_engine  # noqa: F401
+from .fake_bot_api import ADMIN, html_problem, utf16_units
+from .test_handlers import READER, Harness, texts
 
 QUESTIONS = {
     "empty": "",
@@ -166,7 +166,7 @@ def test_an_oversized_local_file_is_refused_before_it_is_read(engine, tmp_path):
         engine.import_file(big)
 
 
-def test_telegram_survives_hostile_messages_and_documents(tg_config, tg_engine):  # noqa: F811
+def test_telegram_survives_hostile_messages_and_documents(tg_config, tg_engine):
     before = snapshot(tg_config.corpus_dir)
 
     async def scenario(h: Harness) -> None:

@@ -24,9 +24,8 @@ from newsbot.corpus.article import Article
 from newsbot.engine import Engine
 from newsbot.errors import CorpusError
 
-from .test_handlers import ADMIN, Harness, texts
-from .test_handlers import tg_config as tg_config
-from .test_handlers import tg_engine as tg_engine
+from .fake_bot_api import ADMIN
+from .test_handlers import Harness, texts
 
 
 def plain(html: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from newsbot.bulkload import paused_gc, release_free_memory
 from newsbot.config import Config
 from newsbot.corpus import AddResult, Article, Corpus
-from newsbot.corpus.feeds import FeedStore, PollReport, poll
+from newsbot.corpus.feeds import Feed, FeedStore, PollReport, detect_kind, poll
 from newsbot.corpus.importers import ImportReport, check_size, parse_import
 from newsbot.corpus.store import private_dir
 from newsbot.corpus.web import new_client, page_article
@@ -200,6 +200,13 @@ class Engine:
     def feeds(self) -> FeedStore:
         """The feeds and column pages this corpus follows (state under the data dir)."""
         return FeedStore(self.config.state_dir / "feeds.json")
+
+    def follow(self, url: str, name: str | None = None) -> Feed:
+        """Follow ``url`` as a feed or, when it is an HTML page, as a column page."""
+        web = self.config.web
+        with new_client(web.timeout_seconds) as client:
+            kind = detect_kind(url, client, web.max_page_bytes)
+        return self.feeds.add(url, name, kind)
 
     def poll_feeds(self) -> list[PollReport]:
         """Poll every feed that is due once, importing what is new (changed pages update)."""

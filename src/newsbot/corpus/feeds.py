@@ -142,6 +142,16 @@ class FeedStore:
 Add = Callable[[list[Article]], AddResult]
 
 
+def detect_kind(url: str, client: httpx.Client, max_bytes: int) -> str:
+    """Whether ``url`` is a feed or a column page (what an admin adding it need not know)."""
+    fetched = fetch(canonical_url(url), accept=(*FEED_TYPES, *HTML_TYPES), client=client,
+                    max_bytes=max_bytes)  # fmt: skip
+    if feedparser.parse(fetched.body).get("version"):
+        return FEED
+    check_type(fetched, HTML_TYPES, "订阅源或网页")
+    return PAGE
+
+
 def poll(
     store: FeedStore,
     add: Add,

@@ -140,6 +140,10 @@ def build_application(
         "list": bot.list_articles,
         "reload": bot.reload,
         "stats": bot.stats_command,
+        "feeds": bot.feeds,
+        "feed_add": bot.feed_add,
+        "feed_remove": bot.feed_remove,
+        "feed_poll": bot.feed_poll,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
@@ -149,6 +153,11 @@ def build_application(
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, bot.text))
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, bot.unknown))
     app.add_error_handler(bot.error)
+    minutes = config.web.interval_minutes
+    if minutes > 0 and app.job_queue is not None:
+        app.job_queue.run_repeating(
+            bot.poll_job, interval=minutes * 60, first=min(60, minutes * 60)
+        )
     return app
 
 

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, ContextTypes
 
 from newsbot.corpus import AddResult, Article
+from newsbot.corpus.feeds import PollReport
 from newsbot.corpus.web import is_url
 from newsbot.engine import Engine
 from newsbot.errors import NewsbotError
@@ -47,6 +48,10 @@ ADMIN_COMMANDS = [
     BotCommand("list", "文章列表"),
     BotCommand("reload", "重新读取文章目录"),
     BotCommand("stats", "使用统计"),
+    BotCommand("feeds", "跟踪的订阅源"),
+    BotCommand("feed_add", "跟踪订阅源或栏目页"),
+    BotCommand("feed_remove", "停止跟踪订阅源"),
+    BotCommand("feed_poll", "立即抓取订阅源"),
 ]
 STATS_SAVE_EVERY = 10
 SUMMARY_ITEMS = 10
@@ -82,7 +87,8 @@ class Bot:
         )
         if self._is_admin(update):
             text += (
-                "\n\n管理员命令：/add /delete /list /reload /stats，也可以直接发送文件导入文章。"
+                "\n\n管理员命令：/add /delete /list /reload /stats /feeds /feed_add /feed_remove "
+                "/feed_poll，也可以直接发送文件导入文章。"
             )
         await self._reply(update, html.escape(text))
 
@@ -399,6 +405,68 @@ class Bot:
                 lines += [f"· {html.escape(q)}（{c:.2f}）" for q, c in list(recent)[-5:][::-1]]
         await self._reply(update, "\n".join(lines))
 
+    async def feeds(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/feeds — the sources followed, with their state."""
+        if await self._refuse(update, "/feeds"):
+            return
+        feeds = await asyncio.to_thread(self.engine.feeds.load)
+        if not feeds:
+            await self._reply(update, "还没有跟踪任何订阅源。用 /feed_add 网址 [名称] 添加。")
+            return
+        lines = ["<b>跟踪的订阅源</b>"]
+        for f in feeds:
+            kind = "栏目页" if f.kind == "page" else "订阅源"
+            state = (
+                f"失败 {f.failures} 次：{html.escape(f.last_error[:80])}" if f.failures else "正常"
+            )
+            lines.append(f"· {html.escape(f.name)}（{kind}，已见 {len(f.seen)} 条，{state}）")
+            lines.append(f"  {html.escape(f.url)}")
+        await self._reply(update, "\n".join(lines))
+
+    async def feed_add(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/feed_add URL [名称] — follow a feed or a column page (told apart by fetching it)."""
+        if await self._refuse(update, "/feed_add"):
+            return
+        args = context.args or []
+        if not args:
+            await self._reply(update, "用法：/feed_add 网址 [名称]（RSS/Atom 订阅源或栏目列表页）")
+            return
+        try:
+            feed = await asyncio.to_thread(self.engine.follow, args[0], " ".join(args[1:]) or None)
+        except NewsbotError as exc:
+            await self._reply(update, f"未添加：{html.escape(str(exc))}")
+            return
+        kind = "栏目页" if feed.kind == "page" else "订阅源"
+        await self._reply(
+            update, f"已开始跟踪{kind}：{html.escape(feed.name)}。用 /feed_poll 立即抓取一次。"
+        )
+
+    async def feed_remove(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/feed_remove URL|名称"""
+        if await self._refuse(update, "/feed_remove"):
+            return
+        which = " ".join(context.args or [])
+        try:
+            feed = await asyncio.to_thread(self.engine.feeds.remove, which)
+        except NewsbotError as exc:
+            await self._reply(update, html.escape(str(exc)) + "（/feeds 查看）")
+            return
+        await self._reply(update, f"已停止跟踪：{html.escape(feed.name)}")
+
+    async def feed_poll(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/feed_poll — poll the due sources now and say what came in."""
+        if await self._refuse(update, "/feed_poll"):
+            return
+        reports = await asyncio.to_thread(self.engine.poll_feeds)
+        await self._reply(update, _poll_summary(reports))
+
+    async def poll_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The scheduled poll of every due source (JobQueue)."""
+        reports = await asyncio.to_thread(self.engine.poll_feeds)
+        for r in reports:
+            if r.added or r.updated:
+                log.info("feed %s: %d new, %d updated", r.feed.name, len(r.added), len(r.updated))
+
     async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An unknown command, in a private chat."""
         await self._reply(update, "不认识这个命令。/help 查看可用的命令。")
@@ -501,6 +569,22 @@ def _import_summary(result: AddResult, errors: tuple[str, ...]) -> str:
         lines += [f"· {_short(e, 150)}" for e in errors[:SUMMARY_ITEMS]]
         lines += _more(len(errors))
     return "\n".join(lines) or "没有可添加的文章。"
+
+
+def _poll_summary(reports: list[PollReport]) -> str:
+    """What a poll brought, one line per source (and the new titles)."""
+    if not reports:
+        return "没有到期的订阅源（失败的订阅源会稍后重试）。"
+    lines = []
+    for r in reports:
+        if r.failed:
+            lines.append(f"· {_short(r.feed.name)}：抓取失败（{_short(r.failed, 120)}），稍后重试")
+            continue
+        lines.append(f"· {_short(r.feed.name)}：新增 {len(r.added)} 篇，更新 {len(r.updated)} 篇")
+        lines += [f"  {_short(a.title)}  {article_command(a.id)}" for a in r.added[:SUMMARY_ITEMS]]
+        if r.waiting:
+            lines.append(f"  另有 {r.waiting} 条留待下次抓取")
+    return "\n".join(lines)
 
 
 def _short(text: str, limit: int = 60) -> str:
