@@ -22,7 +22,7 @@ bot: $(STAMP)
 	$(BIN)/newsbot bot
 
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # Each test file in a process of its own: no test may rely on another file having run first.
 test-each: $(STAMP)
