@@ -177,6 +177,28 @@ def test_admin_adds_an_article_and_it_is_answered_at_once(bot):
     assert "二七区 召开 防汛 会议" in ask(bot, ADMIN, spaced, user=ADMIN)["text"]
 
 
+def test_the_bot_answers_from_an_article_another_process_imported(bot, tmp_path):
+    page = tmp_path / "pushed.txt"
+    text = "南曹乡启动秸秆禁烧巡查\n6月8日，南曹乡组织46名网格员开展秸秆禁烧巡查。"
+    page.write_text(text, "utf-8")
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(bot.data), "NEWSBOT_CONFIG": ""}
+    imported = subprocess.run(
+        [sys.executable, "-m", "newsbot.cli", "--corpus", str(bot.corpus), "import", str(page)],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    deadline = time.monotonic() + 20
+    while True:  # the bot notices within watch_seconds (2 s), no /reload
+        reply = ask(bot, 108, "南曹乡组织了多少名网格员开展秸秆禁烧巡查？")
+        if "46名" in reply["text"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "46名" in reply["text"]
+
+
 def test_admin_adds_by_replying_to_a_message(bot):
     original = {
         "message_id": 5,

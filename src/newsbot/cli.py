@@ -263,6 +263,7 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
 
     engine = _engine(config)
     engine.autosave()
+    engine.watch()
     try:
         run_console(engine, None if sys.stdin.isatty() else _stdin_lines())
     finally:

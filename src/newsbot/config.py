@@ -137,6 +137,15 @@ class Config:
         low=0,
         high=1,
     )
+    watch_seconds: float = setting(
+        2,
+        "how often a running bot or console checks the corpus folder for other writers' changes",
+        low=0.1,
+        high=3600,
+    )
+    lock_wait_seconds: float = setting(
+        30, "how long a write waits for another process writing the same corpus", low=0, high=3600
+    )
     latest_listed: int = setting(5, "articles a 「最近有什么新闻」 answer lists", low=1, high=20)
     passage_max_chars: int = setting(300, "passage length", low=50, high=5000)
     bm25_k1: float = setting(1.5, "BM25Okapi k1", low=0, high=10)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from newsbot.bulkload import paused_gc, release_free_memory
 from newsbot.config import Config
@@ -16,7 +20,7 @@ from newsbot.corpus.feeds import Feed, FeedStore, PollReport, detect_kind, poll
 from newsbot.corpus.importers import ImportReport, check_size, parse_import
 from newsbot.corpus.store import private_dir
 from newsbot.corpus.web import new_client, page_article
-from newsbot.errors import CorpusError
+from newsbot.errors import CorpusError, NewsbotError
 from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Answer, Responder
@@ -60,13 +64,79 @@ class Engine:
         self.tokenizer = tokenizer or tokenizer_for(config)
         self.params = params_for(config)
         private_dir(config.state_dir / "index")
-        self.corpus = Corpus(config.corpus_dir, cache=config.state_dir / "corpus.json")
-        self._write_lock = threading.Lock()
+        # Writers of this corpus, in this process (the thread lock) and in others (the file lock).
+        self._write_lock = threading.RLock()
+        self._writers = FileLock(
+            config.state_dir / "writers.lock", timeout=config.lock_wait_seconds
+        )
+        with self._writing():
+            self.corpus = Corpus(config.corpus_dir, cache=config.state_dir / "corpus.json")
+            self._folder_stamp = self._stamp()
         self._cache = config.state_dir / "index"
         self._dirty = threading.Event()
         self._save_lock = threading.Lock()  # one snapshot written at a time
         self._saver: threading.Thread | None = None
-        self._responder = responder_for(config, self._open_index(rebuild))
+        self._watcher: threading.Thread | None = None
+        with self._writing():
+            self._responder = responder_for(config, self._open_index(rebuild))
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the corpus for writing: other threads wait, other processes up to
+        ``lock_wait_seconds``, then it is a clear error (nothing is written)."""
+        with self._write_lock:
+            try:
+                self._writers.acquire()
+            except Timeout:
+                raise CorpusError(
+                    "另一个 newsbot 进程正在写入这个文章目录，请稍后再试"
+                    f"（等待了 {self.config.lock_wait_seconds:g} 秒）"
+                ) from None
+            try:
+                yield
+            finally:
+                self._writers.release()
+
+    def _stamp(self) -> tuple[int, int]:
+        """The corpus folder's modification time and entry count: any file written, replaced or
+        removed there by any process changes it."""
+        try:
+            st = os.stat(self.config.corpus_dir)
+            return st.st_mtime_ns, st.st_nlink
+        except OSError:
+            return (0, 0)
+
+    def _catch_up(self) -> bool:
+        """Take in what other processes changed in the folder since we last looked (called
+        holding the writers' lock); True when something changed."""
+        stamp = self._stamp()
+        if stamp == self._folder_stamp:
+            return False
+        self.corpus.reload()
+        self._swap(self.index.synced(self.corpus.articles, bulk.tokenise))
+        self._folder_stamp = self._stamp()
+        log.info("corpus folder changed on disk: now %d articles", len(self.corpus))
+        return True
+
+    def watch(self) -> None:
+        """Notice, in a background thread every ``watch_seconds``, articles other processes
+        added, changed or deleted (for the bot and the console): no /reload needed."""
+        if self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch_loop, name="corpus-watch", daemon=True
+            )
+            self._watcher.start()
+
+    def _watch_loop(self) -> None:
+        while True:
+            time.sleep(self.config.watch_seconds)
+            if self._stamp() == self._folder_stamp:
+                continue
+            try:
+                with self._writing():
+                    self._catch_up()
+            except (NewsbotError, OSError) as exc:
+                log.warning("could not take in the corpus folder's changes: %s", exc)
 
     def _open_index(self, rebuild: bool) -> SearchIndex:
         """The saved index brought up to date, or a fresh build when there is none to trust
@@ -98,15 +168,20 @@ class Engine:
 
     def save(self, index: SearchIndex | None = None) -> None:
         """Save the index if it changed since the last save; a failure only costs a rebuild."""
-        self.corpus.save_cache()
-        with self._save_lock:
-            if not self._dirty.is_set():
-                return
-            self._dirty.clear()
-            try:
-                persist.save(self.index if index is None else index, self._cache)
-            except OSError as exc:
-                log.warning("could not save the index to %s: %s", self._cache, exc)
+        try:
+            with self._writing():
+                self.corpus.save_cache()
+                with self._save_lock:
+                    if not self._dirty.is_set():
+                        return
+                    self._dirty.clear()
+                    try:
+                        persist.save(self.index if index is None else index, self._cache)
+                    except OSError as exc:
+                        log.warning("could not save the index to %s: %s", self._cache, exc)
+        except CorpusError as exc:  # another process holds the corpus: save next time
+            self._dirty.set()
+            log.warning("index not saved: %s", exc)
 
     def autosave(self) -> None:
         """Save in a background thread a few seconds after each change (for the bot and the
@@ -146,7 +221,8 @@ class Engine:
         """Store articles and make them answerable at once (with ``update``, a changed version
         of a stored article replaces it). The files are written while the articles are
         tokenised; only the ones written reach the index."""
-        with self._write_lock:
+        with self._writing():
+            self._catch_up()
             fresh, duplicates = self.corpus.plan(articles, update)
             if not fresh:
                 return AddResult((), duplicates)
@@ -162,6 +238,7 @@ class Engine:
                     raise
             index.relink(added)
             self._swap(index)
+            self._folder_stamp = self._stamp()
         if len(fresh) >= RELEASE_AFTER_ARTICLES:
             release_free_memory()
         new = tuple(a for a in added if a.id not in replacing)
@@ -222,14 +299,17 @@ class Engine:
 
     def delete(self, article_id: str) -> Article:
         """Remove an article; it is no longer answered from."""
-        with self._write_lock:
+        with self._writing():
+            self._catch_up()
             article = self.corpus.delete(article_id)
             self._swap(self.index.updated(removed=[article.id]))
+            self._folder_stamp = self._stamp()
         return article
 
     def reload(self) -> list[str]:
         """Re-read the corpus folder after edits on disk; returns the problems found."""
-        with self._write_lock:
+        with self._writing():
             self.corpus.reload()
             self._swap(self.index.synced(self.corpus.articles, bulk.tokenise))
+            self._folder_stamp = self._stamp()
         return list(self.corpus.problems)

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from newsbot.config import Config
 from newsbot.corpus.article import Article
+from newsbot.errors import NewsbotError
 from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
 from newsbot.responder.calibration import load_calibration
@@ -69,7 +70,11 @@ class Draft:
 @lru_cache(maxsize=ARTICLE_TEXT_CACHE)
 def _article_text(article: Article) -> str:
     """An article's title and body in the canonical form constraints are checked against."""
-    return canonical(normalize(f"{article.title}\n{article.body}"))
+    try:
+        body = article.body
+    except NewsbotError:  # its file went away under us (another process deleted it)
+        body = ""
+    return canonical(normalize(f"{article.title}\n{body}"))
 
 
 class Responder:

@@ -196,6 +196,7 @@ def _serve(config: Config, token: str) -> int:
     engine = Engine(config)
     engine.tokenizer.warm_up()
     engine.autosave()
+    engine.watch()
     app = build_application(config, token, engine)
     tg = config.telegram
     if tg.webhook_url:

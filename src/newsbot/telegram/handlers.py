@@ -179,12 +179,20 @@ class Bot:
             return
         await self._send_article(update, raw)
 
-    async def _send_article(self, update: Update, raw_id: str) -> None:
+    async def _send_article(self, update: Update, raw_id: str, shown: bool = False) -> None:
+        """An article in full; ``shown``: the id came from an answer, so a missing article was
+        deleted since."""
         article = self._find(raw_id)
-        if article is None:
-            await self._reply(update, f"没有编号为 {html.escape(raw_id[:64])} 的文章。")
+        try:
+            messages = article_messages(article) if article is not None else None
+        except NewsbotError:  # its file was removed by another process a moment ago
+            messages = None
+        if messages is None:
+            gone = shown or (article is not None)
+            text = "该文章已删除。" if gone else f"没有编号为 {html.escape(raw_id[:64])} 的文章。"
+            await self._reply(update, text)
             return
-        for text in article_messages(article):
+        for text in messages:
             await self._reply(update, text)
 
     def _find(self, raw_id: str) -> Article | None:
@@ -213,7 +221,7 @@ class Bot:
                 await query.answer("这个按钮已失效，请重新提问。")
                 return
             await query.answer()
-            await self._send_article(update, sent.shown[int(number)])
+            await self._send_article(update, sent.shown[int(number)], shown=True)
         elif action == "more":
             sent = self.store.get(value)
             if sent is None:
