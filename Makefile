@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/agreement.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/extractors.py
 
 eval: $(STAMP)
 	$(BIN)/python bench/quality.py --qa $(QA)
