@@ -280,3 +280,39 @@ def test_a_large_import_releases_freed_memory_and_a_push_does_not(engine: Engine
         [Article(id=f"bulk{n}", title=f"第{n}篇", body=f"导入的第{n}篇文章。") for n in range(3)]
     )
     assert released == [1]
+
+
+WORKERS_SCRIPT = """
+import os, sys, time
+from newsbot.config import Config
+from newsbot.engine import params_for, tokenizer_for
+from newsbot.index import bulk
+
+config = Config()
+with bulk._POOLS.lease(tokenizer_for(config), params_for(config), 2) as pool:
+    [f.result() for f in [pool.submit(os.getpid) for _ in range(8)]]
+    print(" ".join(str(pid) for pid in pool._processes), flush=True)
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_tokenising_workers_exit_when_their_parent_is_killed():
+    parent = subprocess.Popen([sys.executable, "-c", WORKERS_SCRIPT], stdout=subprocess.PIPE)
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    deadline = time.monotonic() + 15
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in pids)

@@ -43,8 +43,17 @@ _Batch = tuple[list[tuple[Passage, ...]], int, list[str], np.ndarray, np.ndarray
 
 def _init(tokenizer: Tokenizer, params: IndexParams) -> None:
     global _worker
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     tokenizer.tokens("预热")
     _worker = (tokenizer, params)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once the process that started it is gone (killed, say): an orphaned
+    worker would hold its memory for nothing."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _tokenise_batch(articles: list[Article], token: str) -> _Batch:
@@ -78,6 +87,10 @@ def _batches(articles: Sequence[Article]) -> Iterator[list[Article]]:
             batch, size = [], 0
     if batch:
         yield batch
+
+
+# How often a worker checks that the process that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 class _Pools:
