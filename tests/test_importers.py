@@ -71,3 +71,11 @@ def test_jsonl_with_only_bad_rows_is_an_error():
 def test_huge_file_is_refused_by_size():
     with pytest.raises(CorpusError, match="过大"):
         parse_import("a.txt", b"a" * 50_000_001)
+
+
+def test_a_big5_file_is_read_as_big5_not_garbled():
+    text = "管城回族區召開防汛工作會議\n區長出席會議並講話，要求各單位壓實責任，確保安全度汛。"
+    (article,) = parse_import("big5.txt", text.encode("big5")).articles
+    assert article.title == "管城回族區召開防汛工作會議" and "確保安全度汛" in article.body
+    (gbk,) = parse_import("gbk.txt", "防汛会议召开\n区长出席会议并讲话。".encode("gbk")).articles
+    assert gbk.title == "防汛会议召开"

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
+import charset_normalizer
+
 from newsbot.corpus.article import Article, article_from_fields, parse_markdown
 from newsbot.corpus.html import article_from_html
 from newsbot.corpus.page import HEADING, article_from_blocks, parse_page, split_blocks
@@ -26,21 +28,35 @@ class ImportReport:
 
 
 def decode(data: bytes, where: str) -> str:
-    """Decode UTF-8 (with or without BOM) or GB18030/GBK; binary data is a user error."""
+    """Decode UTF-8 (with or without BOM), else GB18030/GBK or Big5 as detected; binary data is a
+    user error, and so is text that decodes as neither."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data[:65536]:
         raise CorpusError(f"{where}：不是文本文件（含二进制数据）")
-    for encoding in ("utf-8", "gb18030"):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = decode_chinese(data)
+    if text is None or _controls(text) > max(8, len(text[:65536]) // 100):
+        raise CorpusError(f"{where}：无法识别的文本编码（请使用 UTF-8、GBK 或 Big5）")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_chinese(data: bytes) -> str | None:
+    """Non-UTF-8 Chinese text: GB18030 (a superset of GBK and GB2312) or Big5, as
+    charset-normalizer judges the bytes (GB18030 alone would decode Big5 into nonsense)."""
+    best = charset_normalizer.from_bytes(data[:200_000], cp_isolation=["gb18030", "big5"]).best()
+    for encoding in ([best.encoding] if best is not None else []) + ["gb18030"]:
         try:
-            text = data.decode(encoding)
+            return data.decode("big5hkscs" if encoding == "big5" else encoding)
         except UnicodeDecodeError:
             continue
-        controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
-        if controls > max(8, len(text[:65536]) // 100):
-            break
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-    raise CorpusError(f"{where}：无法识别的文本编码（请使用 UTF-8 或 GBK）")
+    return None
+
+
+def _controls(text: str) -> int:
+    return sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
 
 
 def check_size(name: str, size: int) -> None:

@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
-import charset_normalizer
 import httpx
 
 from newsbot.corpus.article import Article
 from newsbot.corpus.html import article_from_html
+from newsbot.corpus.importers import decode_chinese
 from newsbot.errors import CorpusError
 
 MAX_REDIRECTS = 5
@@ -135,11 +135,10 @@ def decode_page(body: bytes, declared: str | None = None) -> str:
             return body.decode(_WIDER.get(name.lower(), name.lower()))
         except (UnicodeDecodeError, LookupError):
             continue
-    best = charset_normalizer.from_bytes(body, cp_isolation=["gb18030", "big5", "utf_8"]).best()
-    try:
-        return body.decode(best.encoding if best is not None else "gb18030")
-    except UnicodeDecodeError:
-        raise CorpusError("无法识别页面的文字编码") from None
+    text = decode_chinese(body)
+    if text is None:
+        raise CorpusError("无法识别页面的文字编码")
+    return text
 
 
 def page_article(url: str, client: httpx.Client, max_bytes: int) -> Article:
