@@ -101,6 +101,9 @@ class FakeBotAPI:
         self.params: list[tuple[str, dict[str, Any]]] = []
         self.files: dict[str, bytes] = {}
         self.chat_types: dict[int, str] = {}
+        self.hide_sizes = False  # documents and getFile without file_size, as some clients send
+        self.floods = 0  # the next this many sendMessage calls answer 429
+        self.retry_after = 1
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self.server: _Server | None = None
@@ -141,6 +144,7 @@ class FakeBotAPI:
         chat_type: str = "private",
         reply_to: dict[str, Any] | None = None,
         document: tuple[str, bytes] | None = None,
+        caption: str | None = None,
     ) -> None:
         """Queue a message update as if a user had sent it."""
         self.chat_types[chat_id] = chat_type
@@ -165,8 +169,11 @@ class FakeBotAPI:
                 "file_id": file_id,
                 "file_unique_id": file_id,
                 "file_name": name,
-                "file_size": len(data),
             }
+            if not self.hide_sizes:
+                message["document"]["file_size"] = len(data)
+            if caption is not None:
+                message["caption"] = caption
         self._queue({"message": message})
 
     def push_callback(self, chat_id: int, user_id: int, data: str, message: dict[str, Any]) -> None:
@@ -268,6 +275,15 @@ class FakeBotAPI:
             self.params.append((method, params))
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        if method == "sendMessage" and self.floods > 0:
+            with self.lock:
+                self.floods -= 1
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {self.retry_after}",
+                "parameters": {"retry_after": self.retry_after},
+            }
         if method in ("sendMessage", "editMessageText"):
             problem = self._check_message(params)
             if problem:
@@ -308,7 +324,7 @@ class FakeBotAPI:
                 "result": {
                     "file_id": file_id,
                     "file_unique_id": file_id,
-                    "file_size": len(self.files[file_id]),
+                    **({} if self.hide_sizes else {"file_size": len(self.files[file_id])}),
                     "file_path": f"documents/{file_id}",
                 },
             }

@@ -4,6 +4,7 @@ every stored article is answerable after a restart."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -25,7 +26,8 @@ from newsbot.engine import Engine
 from newsbot.errors import CorpusError
 
 from .fake_bot_api import ADMIN
-from .test_handlers import Harness, texts
+from .test_handlers import READER, Harness, texts
+from .test_handlers import run as run_harness
 
 
 def plain(html: str) -> str:
@@ -316,3 +318,41 @@ def test_tokenising_workers_exit_when_their_parent_is_killed():
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(p) for p in pids)
+
+
+def test_upload_limit_holds_without_file_size_and_groups_import_only_when_addressed(
+    tg_config, tokenizer
+):
+    small = dataclasses.replace(tg_config.telegram, max_upload_bytes=2000)
+    config = dataclasses.replace(tg_config, telegram=small)
+    tg_engine = Engine(config, tokenizer)
+    big = "\n".join(
+        json.dumps({"title": f"第{k}篇", "text": f"第{k}篇文章的正文。" * 5}, ensure_ascii=False)
+        for k in range(40)
+    ).encode()
+    news = "南曹乡开展义诊\n6月5日，南曹乡组织医生为80名老人义诊。".encode()
+    group = -300
+
+    async def scenario(h: Harness) -> None:
+        h.api.hide_sizes = True
+        h.api.push_message(ADMIN, ADMIN, None, document=("big.jsonl", big))
+        assert texts(await h.feed()) == ["文件太大（上限 0.002 MB），未导入。"]
+        assert len(tg_engine.corpus) == 5
+        h.api.push_message(group, ADMIN, None, chat_type="group", document=("a.txt", news))
+        h.api.push_message(group, READER, None, chat_type="group", document=("b.txt", news))
+        assert texts(await h.feed()) == []  # shared files not addressed to the bot: silence
+        h.api.push_message(
+            group, ADMIN, None, chat_type="group", document=("a.txt", news), caption="/add"
+        )
+        assert "已添加 1 篇" in texts(await h.feed())[0]
+
+    run_harness(config, tg_engine, scenario)
+
+
+def test_flood_control_waits_and_the_reply_arrives(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        h.api.floods = 5
+        sent = texts(await h.say(READER, "区总工会主席是谁？"))
+        assert len(sent) == 1 and "盛伟" in sent[0] and h.api.floods == 0
+
+    run_harness(tg_config, tg_engine, scenario)

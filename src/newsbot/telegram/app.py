@@ -101,6 +101,11 @@ def webhook_secret(token: str) -> str:
     return hashlib.sha256(b"newsbot-webhook:" + token.encode()).hexdigest()[:48]
 
 
+# Telegram's flood control (429) is waited out this many times in a row before a reply is given up
+# (each wait is the retry_after it asks for, seconds to a minute or so).
+FLOOD_RETRIES = 10
+
+
 def build_application(
     config: Config,
     token: str,
@@ -111,7 +116,8 @@ def build_application(
     the HTTP layer (tests use an offline one)."""
     engine = engine or Engine(config)
     bot = Bot(engine, config.telegram.admin_ids)
-    builder = Application.builder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
+    limiter = AIORateLimiter(max_retries=FLOOD_RETRIES)
+    builder = Application.builder().token(token).rate_limiter(limiter)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif config.telegram.proxy_url:

@@ -305,20 +305,46 @@ class Bot:
         await self._reply(update, _import_summary(result, report.errors))
 
     async def document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A document sent by an admin is imported with the same importers as the CLI."""
+        """A document sent by an admin is imported with the same importers as the CLI; in a
+        group only one addressed to the bot (caption /add or a mention, or a reply to it) — any
+        other shared file is none of its business, and it stays silent."""
+        message = update.effective_message
+        doc = message.document if message else None
+        if message is None or doc is None:
+            return
+        if not self._addressed(update, context, message.caption or ""):
+            return
         if await self._refuse(update, "document import"):
             return
-        doc = update.effective_message.document if update.effective_message else None
-        if doc is None:
-            return
-        if doc.file_size and doc.file_size > self.max_upload:
-            await self._reply(
-                update, f"文件太大（上限 {self.max_upload // 1_000_000} MB），未导入。"
-            )
+        if (doc.file_size or 0) > self.max_upload:
+            await self._reply(update, self._too_big())
             return
         file = await doc.get_file()
+        if (file.file_size or 0) > self.max_upload:
+            await self._reply(update, self._too_big())
+            return
         data = bytes(await file.download_as_bytearray())
+        if len(data) > self.max_upload:  # neither the message nor getFile gave its size
+            await self._reply(update, self._too_big())
+            return
         await self._import(update, doc.file_name or "upload.txt", data)
+
+    def _too_big(self) -> str:
+        return f"文件太大（上限 {self.max_upload / 1_000_000:g} MB），未导入。"
+
+    def _addressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+        """Whether a message is meant for the bot: always in a private chat; in a group when it
+        starts with a command, mentions the bot or replies to one of its messages."""
+        chat, message = update.effective_chat, update.effective_message
+        if chat is None or message is None or chat.type == ChatType.PRIVATE:
+            return True
+        username = context.bot.username
+        replied = message.reply_to_message
+        return (
+            text.lstrip().startswith("/")
+            or bool(username and f"@{username}".lower() in text.lower())
+            or bool(replied and replied.from_user and replied.from_user.id == context.bot.id)
+        )
 
     async def _import(self, update: Update, name: str, data: bytes) -> None:
         try:
