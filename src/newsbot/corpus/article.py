@@ -72,7 +72,9 @@ _BYLINE = re.compile(
 
 def content_fingerprint(body: str) -> str:
     """Hash of a body with its byline, case, script variants, spacing and punctuation ignored."""
-    text = re.sub(r"[\W_]+", "", normalize(_BYLINE.sub("", body)))
+    norm = normalize(_BYLINE.sub("", body))
+    # Without letters or digits (emoji only), the symbols themselves tell articles apart.
+    text = re.sub(r"[\W_]+", "", norm) or re.sub(r"\s+", "", norm)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

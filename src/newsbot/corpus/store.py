@@ -33,6 +33,8 @@ from newsbot.errors import CorpusError
 
 log = logging.getLogger(__name__)
 LOGGED = 20
+# An article file larger than this is skipped, not read (no article is this long; a dump is).
+MAX_ARTICLE_FILE_BYTES = 5_000_000
 # A temporary file older than this is not being written any more: a crash left it.
 LEFTOVER_SECONDS = 60
 WRITERS = 8
@@ -94,7 +96,7 @@ def _fsync_dir(folder: Path) -> None:
 # Bump when the cache changes shape; an older cache is ignored (the files are parsed). Entries
 # are flat lists (a dict per entry made reading them twice as slow), and the files' stamps one
 # flat list of numbers that a restart compares with the folder's in one go.
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,7 @@ class Corpus:
         self._cache_dirty = False
         self._cache_unordered = False
         self.problems: list[str] = []
+        self._skipped: list[str] = []
         self.reload()
 
     def reload(self) -> None:
@@ -262,6 +265,7 @@ class Corpus:
                 self._set(articles, cache, [], cache.digest)
             else:
                 self._read(listing, cache)
+            self.problems = self._skipped + self.problems
         self.save_cache()
 
     def _all_cached(
@@ -344,26 +348,50 @@ class Corpus:
                 self._digest = collection_digest(self._articles.values())
             return self._digest
 
-    def _names(self) -> list[str]:
-        """The names in the folder, in its own order (sorting 250,000 names cost 0.4 s)."""
+    def _names(self) -> tuple[list[str], list[str]]:
+        """The names in the folder, in its own order (sorting 250,000 names cost 0.4 s), and
+        those that are symbolic links (the directory listing says so: no extra call per file)."""
         try:
-            return os.listdir(self.root)
+            with os.scandir(self.root) as entries:
+                listed = [(e.name, e.is_symlink()) for e in entries]
         except (FileNotFoundError, NotADirectoryError):
-            return []
+            return [], []
+        return [n for n, _ in listed], [n for n, link in listed if link]
 
     def _listing(self) -> list[tuple[str, os.stat_result]]:
         """The article files in the folder's order with their status (size, modification time
         and inode tell whether one changed); leftovers of an interrupted write are reported and
         removed."""
-        names = self._names()
+        names, links = self._names()
         for name in [n for n in names if n.endswith(".tmp") and n.startswith(".")]:
             self._remove_leftover(self.root / name)
-        files = [name for name in names if name.endswith(".md")]
+        outside = {name for name in links if not self._inside(name)}
+        self._skipped = [f"{self.root / n}：指向文章目录之外，已跳过" for n in sorted(outside)]
+        files = [name for name in names if name.endswith(".md") and name not in outside]
         try:
             listing = _stat_all(self.root, files)
         except OSError:  # one vanished meanwhile, or the folder did: file by file
             listing = [(name, st) for name in files if (st := _stat_or_none(self.root / name))]
-        return [(name, st) for name, st in listing if stat_module.S_ISREG(st.st_mode)]
+        kept = []
+        for name, st in listing:
+            if not stat_module.S_ISREG(st.st_mode):
+                continue
+            if st.st_size > MAX_ARTICLE_FILE_BYTES:
+                mb = MAX_ARTICLE_FILE_BYTES // 1_000_000
+                self._skipped.append(f"{self.root / name}：文件过大（上限 {mb} MB），已跳过")
+                continue
+            kept.append((name, st))
+        for problem in self._skipped:
+            log.warning("skipping corpus file %s", problem)
+        return kept
+
+    def _inside(self, name: str) -> bool:
+        """Whether the link ``name`` leads to a file inside the corpus folder."""
+        try:
+            target = (self.root / name).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return False
+        return target.is_relative_to(self.root.resolve())
 
     def _remove_leftover(self, path: Path) -> None:
         try:
@@ -413,7 +441,7 @@ class Corpus:
             data = {"root": str(self.root.resolve()), "digest": digest_text(self.digest)}
             unordered, self._cache_unordered = self._cache_unordered, False
             self._cache_dirty = False
-        names = [n for n in self._names() if n in entries] if unordered else list(entries)
+        names = [n for n in self._names()[0] if n in entries] if unordered else list(entries)
         if len(names) != len(entries):
             names = list(entries)
         data.update(
@@ -534,6 +562,16 @@ class Corpus:
             raise failure
         return written, failure  # type: ignore[return-value]
 
+    def _file_of(self, article: Article) -> str:
+        """The name of the file that holds ``article`` (a file renamed by hand keeps its
+        article: ``<id>.md`` is only the name new articles get)."""
+        if isinstance(article, _StoredArticle):
+            return Path(article._path).name
+        for name, (_, entry) in self._entry_map().items():
+            if entry[_ID_AT] == article.id:
+                return name
+        return article.filename
+
     def _remember(self, article: Article) -> Article:
         """Note a file just written in the cache; the article as kept from now on, its body left
         in the file (a large import would otherwise hold every body in memory)."""
@@ -551,11 +589,17 @@ class Corpus:
         """Remove an article from disk and from the corpus."""
         with self._lock:
             article = self.get(article_id)
-            (self.root / article.filename).unlink(missing_ok=True)
+            name = self._file_of(article)
+            try:
+                (self.root / name).unlink()
+            except FileNotFoundError:
+                pass  # removed by hand meanwhile: it is gone either way
+            except OSError as exc:
+                raise CorpusError(f"无法删除 {self.root / name}：{exc.strerror}") from None
             _fsync_dir(self.root)
             del self._articles[article.id]
             self._fingerprints().pop(article.fingerprint, None)
-            self._entry_map().pop(article.filename, None)
+            self._entry_map().pop(name, None)
             if self._digest is not None:
                 self._digest = digest_changed(self._digest, removed=[article])
             self._cache_dirty = True

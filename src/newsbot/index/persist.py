@@ -94,6 +94,8 @@ def save(index: SearchIndex, folder: Path) -> Path:
         "titles": [a.title for a in articles],
     }
     (snap / "articles.json").write_bytes(orjson.dumps(table))
+    for path in snap.iterdir():  # the owner's only, like the folder they are in
+        path.chmod(0o600)
     manifest = {
         **_expected(index.tokenizer, index.params),
         "segments": [[s.start, s.n_docs, s.avgdl] for s in bm25.segments],

@@ -89,5 +89,12 @@ class Stats:
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError, KeyError, TypeError):
-            log.warning("ignoring unreadable statistics file %s", path)
+            kept = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+            try:
+                path.replace(kept)
+                log.warning(
+                    "statistics file %s is damaged: kept as %s, starting afresh", path, kept
+                )
+            except OSError:
+                log.warning("statistics file %s is damaged and could not be moved aside", path)
             return cls()

@@ -1,0 +1,98 @@
+"""The corpus folder's edges and what is read back from data/: links leading outside, oversize
+files, renamed files, damaged state, file modes, NUL bytes, emoji-only articles."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from newsbot.corpus.article import Article, to_markdown
+from newsbot.corpus.importers import parse_import
+from newsbot.corpus.store import MAX_ARTICLE_FILE_BYTES, Corpus
+from newsbot.errors import CorpusError
+from newsbot.telegram.state import Stats
+
+SECRET = Article(id="secret", title="服务器口令", body="服务器口令是hunter2，请勿外传。")
+NEWS = Article(id="news", title="防汛会议召开", body="5月27日，区里召开防汛工作会议，部署汛期。")
+
+
+def test_a_link_leading_outside_the_corpus_is_skipped(tmp_path, caplog):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.md").write_text(to_markdown(SECRET), "utf-8")
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "news.md").write_text(to_markdown(NEWS), "utf-8")
+    (root / "secret.md").symlink_to(outside / "secret.md")
+    (root / "alias.md").symlink_to(root / "news.md")  # inside the folder: kept (one id)
+    corpus = Corpus(root)
+    assert [a.id for a in corpus.articles] == ["news"]
+    assert any("指向文章目录之外" in p for p in corpus.problems) and "secret.md" in caplog.text
+
+
+def test_an_oversize_file_is_skipped_without_being_read(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "news.md").write_text(to_markdown(NEWS), "utf-8")
+    with open(root / "dump.md", "wb") as f:
+        f.truncate(MAX_ARTICLE_FILE_BYTES + 1)  # sparse: no disk, and never read
+    corpus = Corpus(root)
+    assert [a.id for a in corpus.articles] == ["news"]
+    assert any("文件过大" in p for p in corpus.problems)
+
+
+def test_delete_removes_the_file_that_holds_the_article_whatever_its_name(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "renamed by hand.md").write_text(to_markdown(NEWS), "utf-8")
+    corpus = Corpus(root, cache=tmp_path / "cache.json")
+    corpus.delete("news")
+    assert not list(root.iterdir())
+    assert len(Corpus(root, cache=tmp_path / "cache.json")) == 0  # and it stays deleted
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_corpus_refuses_delete_with_a_reason(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "news.md").write_text(to_markdown(NEWS), "utf-8")
+    corpus = Corpus(root)
+    root.chmod(0o500)
+    try:
+        with pytest.raises(CorpusError, match="无法删除"):
+            corpus.delete("news")
+        assert "news" in corpus
+    finally:
+        root.chmod(0o700)
+
+
+def test_a_damaged_stats_file_is_kept_aside_and_reported(tmp_path, caplog):
+    path = tmp_path / "stats.json"
+    Stats(asked=3).save(path)
+    path.write_text(path.read_text()[:-7], "utf-8")
+    assert Stats.load(path).asked == 0
+    kept = list(tmp_path.glob("stats.json.damaged-*"))
+    assert kept and "stats.json" in caplog.text and not path.exists()
+
+
+def test_nul_bytes_are_refused_anywhere_in_a_file():
+    text = ("标题\n" + "正文。" * 30_000 + "\x00" + "更多正文。").encode()
+    with pytest.raises(CorpusError, match="二进制"):
+        parse_import("late-nul.txt", text)
+
+
+def test_emoji_only_articles_are_told_apart():
+    one = Article(id="e1", title="表情", body="🎉🎉🎉")
+    two = Article(id="e2", title="表情", body="🚒🚒🚒")
+    assert one.fingerprint != two.fingerprint
+    assert Article(id="e3", title="x", body="🎉 🎉🎉").fingerprint == one.fingerprint
+
+
+def test_snapshot_files_are_readable_by_the_owner_only(engine):
+    engine.add([NEWS])
+    engine.save()
+    snapshots = list((engine.config.state_dir / "index").glob("snap-*/*"))
+    assert snapshots
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in snapshots)
