@@ -11,6 +11,7 @@ import re
 from telegram import Update
 
 from newsbot.config import Config
+from newsbot.corpus.article import Article
 from newsbot.engine import Engine
 from newsbot.telegram.app import build_application
 
@@ -248,3 +249,39 @@ def test_import_summary_of_many_long_items_fits_one_message():
     text = _import_summary(result, tuple("错误" * 200 for _ in range(500)))
     assert utf16_units(text) <= 4096 and html_problem(text) is None
     assert "已添加 500 篇" in text and "另有 490 项未列出" in text
+
+
+def test_every_reader_request_counts_and_a_refusal_is_said_once(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        answer = await h.say(READER, "区总工会主席是谁？")
+        await h.say(READER, "/start")
+        await h.say(READER, "/latest")  # three requests: the limit (3 a minute) is reached
+        assert texts(await h.say(READER, "/start")) == ["提问太频繁了，请稍等一分钟再问。"]
+        assert texts(await h.say(READER, "/article_x")) == []  # said once a minute, not per message
+        assert texts(await h.say(READER, "区总工会主席是谁？")) == []
+        button = answer[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        h.api.push_callback(READER, READER, button, answer[0]["message"])
+        sent = await h.feed()
+        assert texts(sent) == [] and sent[-1]["method"] == "answerCallbackQuery"
+        assert "盛伟" in texts(await h.say(ADMIN, "区总工会主席是谁？", user=ADMIN))[0]
+
+    run(tg_config, tg_engine, scenario)
+
+
+def test_a_long_article_comes_a_part_at_a_time(tg_config, tg_engine):
+    paragraphs = [
+        f"第{k}段：" + "管城区推进老旧小区改造，完善社区服务设施。" * 40 for k in range(30)
+    ]
+    long_article = Article(id="long", title="长文", body="\n\n".join(paragraphs))
+    tg_engine.add([long_article])
+
+    async def scenario(h: Harness) -> None:
+        first = [m for m in await h.say(ADMIN, "/article long", user=ADMIN) if "text" in m]
+        assert len(first) == 1 and first[0]["text"].startswith("<b>长文</b>")
+        button = first[0]["reply_markup"]["inline_keyboard"][0][0]
+        assert button["text"].startswith("继续（2/")
+        h.api.push_callback(ADMIN, ADMIN, button["callback_data"], first[0]["message"])
+        second = [m for m in await h.feed() if m["method"] == "sendMessage"]
+        assert len(second) == 1 and "第" in second[0]["text"]
+
+    run(tg_config, tg_engine, scenario)

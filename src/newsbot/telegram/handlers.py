@@ -57,6 +57,9 @@ STATS_SAVE_EVERY = 10
 SUMMARY_ITEMS = 10
 # Pauses before re-sending a reply whose connection dropped (the last entry ends the attempts).
 SEND_RETRIES = (0.5, 2.0, 0.0)
+RATE_LIMITED = "提问太频繁了，请稍等一分钟再问。"
+# Messages an article is sent in at most per request; the rest follow a 「继续」 button.
+ARTICLE_PARTS = 1
 # Articles 「更多」 lists at a time.
 MORE_ARTICLES = 5
 
@@ -78,8 +81,25 @@ class Bot:
 
     # --- readers -----------------------------------------------------------------------------
 
+    async def _metered(self, update: Update) -> bool:
+        """Count a reader's request against the per-user limit; False (after saying so once a
+        minute) when over it. Admins are not limited."""
+        user = update.effective_user
+        if user is None or user.id in self.admin_ids or self.rate.allow(user.id):
+            return True
+        if self.rate.should_say(user.id):
+            if update.callback_query is not None:
+                await update.callback_query.answer(RATE_LIMITED)
+            else:
+                await self._reply(update, RATE_LIMITED)
+        elif update.callback_query is not None:
+            await update.callback_query.answer()
+        return False
+
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start and /help: what the bot knows, example questions, and the commands."""
+        if not await self._metered(update):
+            return
         intro = small_talk(HELP, "", self.engine.index).answer
         text = (
             f"{intro}\n\n直接发问题给我即可（群聊中用 /ask 问题，或 @我，或回复我的消息）。\n"
@@ -128,8 +148,7 @@ class Bot:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None:
             return
-        if not self.rate.allow(user.id):
-            await self._reply(update, "提问太频繁了，请稍等一分钟再问。")
+        if not await self._metered(update):
             return
         try:
             await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
@@ -158,8 +177,10 @@ class Bot:
 
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/latest [n] — the newest articles."""
+        if not await self._metered(update):
+            return
         n = _int_arg(context.args, self.engine.config.telegram.latest_count, 1, 20)
-        articles = self.engine.corpus.articles[:n]
+        articles = self.engine.index.latest(n)  # worked out once per snapshot
         if not articles:
             await self._reply(update, "新闻库还是空的。")
             return
@@ -169,6 +190,8 @@ class Bot:
 
     async def article(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/article ID (or /article_ID) — one article in full."""
+        if not await self._metered(update):
+            return
         message = update.effective_message
         raw = " ".join(context.args or [])
         if not raw and message and message.text:
@@ -179,21 +202,34 @@ class Bot:
             return
         await self._send_article(update, raw)
 
-    async def _send_article(self, update: Update, raw_id: str, shown: bool = False) -> None:
-        """An article in full; ``shown``: the id came from an answer, so a missing article was
-        deleted since."""
+    async def _send_article(
+        self, update: Update, raw_id: str, shown: bool = False, part: int = 0
+    ) -> None:
+        """An article in full, a part at a time: the rest follows a 「继续」 button (a long
+        article must not flood the chat). ``shown``: the id came from an answer, so a missing
+        article was deleted since."""
         article = self._find(raw_id)
         try:
             messages = article_messages(article) if article is not None else None
         except NewsbotError:  # its file was removed by another process a moment ago
             messages = None
-        if messages is None:
+        if messages is None or article is None:
             gone = shown or (article is not None)
             text = "该文章已删除。" if gone else f"没有编号为 {html.escape(raw_id[:64])} 的文章。"
             await self._reply(update, text)
             return
-        for text in messages:
-            await self._reply(update, text)
+        part = min(max(part, 0), len(messages) - 1)
+        chunk = messages[part : part + ARTICLE_PARTS]
+        after = part + len(chunk)
+        for k, text in enumerate(chunk, start=1):
+            more = None
+            if k == len(chunk) and after < len(messages):
+                data, key = callback_key(f"part:{after}", article.id)
+                if key:
+                    self.keys[key] = article.id
+                label = f"继续（{after + 1}/{len(messages)}）"
+                more = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+            await self._reply(update, text, more)
 
     def _find(self, raw_id: str) -> Article | None:
         """The article a typed id, a command id or a button key stands for."""
@@ -211,7 +247,13 @@ class Bot:
         if query is None or not query.data:
             return
         action, _, value = query.data.partition(":")
-        if action == "a":
+        if action in ("a", "s", "more", "part") and not await self._metered(update):
+            return
+        if action == "part":
+            number, _, raw_id = value.partition(":")
+            await query.answer()
+            await self._send_article(update, raw_id, part=int(number) if number.isdigit() else 0)
+        elif action == "a":
             await query.answer()
             await self._send_article(update, value)
         elif action == "s":
@@ -398,7 +440,7 @@ class Bot:
         if await self._refuse(update, "/list"):
             return
         size = self.engine.config.telegram.list_page_size
-        articles = self.engine.corpus.articles
+        articles = await asyncio.to_thread(lambda: self.engine.corpus.articles)
         pages = max(1, -(-len(articles) // size))
         page = _int_arg(context.args, 1, 1, pages)
         shown = articles[(page - 1) * size : page * size]
