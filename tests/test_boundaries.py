@@ -96,3 +96,22 @@ def test_snapshot_files_are_readable_by_the_owner_only(engine):
     snapshots = list((engine.config.state_dir / "index").glob("snap-*/*"))
     assert snapshots
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in snapshots)
+
+
+def test_a_failed_save_leaves_no_partial_snapshot(engine, monkeypatch):
+    from newsbot.index import persist
+
+    engine.add([NEWS])
+    real_save = persist.np.save
+    calls = []
+
+    def failing(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) > 3:
+            raise OSError(28, "No space left on device")
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(persist.np, "save", failing)
+    before = sorted((engine.config.state_dir / "index").glob("snap-*"))
+    engine.save()  # logged, not raised
+    assert sorted((engine.config.state_dir / "index").glob("snap-*")) == before

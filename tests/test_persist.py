@@ -7,6 +7,7 @@ import logging
 import time
 
 import numpy as np
+import orjson
 import pytest
 
 from newsbot import checksum
@@ -78,9 +79,7 @@ def test_a_snapshot_without_a_valid_digest_is_saved_again_once(config, tokenizer
     Engine(config, tokenizer)
     folder = config.state_dir / "index"
     manifest_path = folder / (folder / persist.CURRENT).read_text().strip() / persist.MANIFEST
-    manifest = json.loads(manifest_path.read_text())
-    del manifest["digest"]  # as written before the digest existed
-    manifest_path.write_text(json.dumps(manifest))
+    _edit_manifest(manifest_path, lambda m: m.pop("digest"))  # as before the digest existed
     articles = CountingDict(Engine(config, tokenizer).corpus.by_id())  # checks, then saves again
     _, changed = persist.load(folder, articles, tokenizer, IndexParams(), digest=0)
     assert not changed and articles.looked_up == len(articles)
@@ -103,7 +102,18 @@ def test_changes_on_disk_since_the_save_are_applied(config, tokenizer):
     assert set(restarted.index.articles) == {a.id for a in restarted.corpus.articles}
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "manifest", "current", "extra", "table"])
+def _edit_manifest(path, edit) -> None:
+    """Change a snapshot's manifest and sign it again, as a writer would have."""
+    signed = json.loads(path.read_text())
+    edit(signed["manifest"])
+    body = orjson.dumps(signed["manifest"], option=orjson.OPT_SORT_KEYS)
+    signed[checksum.ALGORITHM] = checksum.of_bytes(body)
+    path.write_text(json.dumps(signed))
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncate", "flip", "manifest", "current", "extra", "table", "field"]
+)
 def test_a_damaged_cache_is_rebuilt_not_trusted(config, tokenizer, caplog, damage):
     expected = answers(Engine(config, tokenizer))
     folder = config.state_dir / "index"
@@ -123,9 +133,14 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(config, tokenizer, caplog, damag
         table = json.loads((snap / "articles.json").read_text())
         table["digests"].pop()
         (snap / "articles.json").write_text(json.dumps(table))
-        manifest = json.loads((snap / persist.MANIFEST).read_text())
-        manifest["files"]["articles.json"] = checksum.of_file(snap / "articles.json")
-        (snap / persist.MANIFEST).write_text(json.dumps(manifest))
+        digest = checksum.of_file(snap / "articles.json")
+        _edit_manifest(
+            snap / persist.MANIFEST, lambda m: m["files"].update({"articles.json": digest})
+        )
+    elif damage == "field":  # one digit of the manifest's own numbers, its checksum not redone
+        signed = json.loads((snap / persist.MANIFEST).read_text())
+        signed["manifest"]["total_len"] += 1
+        (snap / persist.MANIFEST).write_text(json.dumps(signed))
     else:
         (snap / "stray.npy").write_bytes(b"x")
     with caplog.at_level(logging.INFO):

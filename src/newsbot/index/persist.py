@@ -65,9 +65,18 @@ def _expected(index_or_tokenizer: Tokenizer, params: IndexParams) -> dict[str, o
 
 
 def save(index: SearchIndex, folder: Path) -> Path:
-    """Write ``index`` as a new snapshot under ``folder`` and make it the current one."""
+    """Write ``index`` as a new snapshot under ``folder`` and make it the current one; a save
+    that fails (a full disk) leaves no partial snapshot behind."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     snap = Path(tempfile.mkdtemp(prefix="snap-", dir=folder))
+    try:
+        return _write(index, folder, snap)
+    except BaseException:
+        shutil.rmtree(snap, ignore_errors=True)
+        raise
+
+
+def _write(index: SearchIndex, folder: Path, snap: Path) -> Path:
     bm25 = index.bm25
     files: dict[str, np.ndarray] = {name: getattr(bm25.stats, name) for name in STATS_ARRAYS}
     for n, segment in enumerate(bm25.segments):
@@ -104,7 +113,9 @@ def save(index: SearchIndex, folder: Path) -> Path:
         "digest": digest_text(index.digest),
         "files": {p.name: checksum.of_file(p) for p in sorted(snap.iterdir())},
     }
-    atomic_write(snap / MANIFEST, orjson.dumps(manifest), mode=0o600)
+    body = orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS)
+    signed = {"manifest": manifest, checksum.ALGORITHM: checksum.of_bytes(body)}
+    atomic_write(snap / MANIFEST, orjson.dumps(signed), mode=0o600)
     atomic_write(folder / CURRENT, snap.name, mode=0o600)
     for old in folder.glob("snap-*"):
         if old != snap:
@@ -116,9 +127,13 @@ def save(index: SearchIndex, folder: Path) -> Path:
 def _read_manifest(folder: Path, tokenizer: Tokenizer, params: IndexParams) -> tuple[Path, dict]:
     try:
         snap = folder / (folder / CURRENT).read_text(encoding="utf-8").strip()
-        manifest = orjson.loads((snap / MANIFEST).read_bytes())
-    except (OSError, ValueError) as exc:
+        signed = orjson.loads((snap / MANIFEST).read_bytes())
+        manifest = signed["manifest"]
+        body = orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CacheError(f"no readable snapshot ({exc.__class__.__name__})") from None
+    if signed.get(checksum.ALGORITHM) != checksum.of_bytes(body):  # its own fields too
+        raise CacheError("checksum mismatch in the manifest")
     expected = _expected(tokenizer, params)
     stale = [k for k, v in expected.items() if manifest.get(k) != v]
     if stale:
