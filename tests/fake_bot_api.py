@@ -102,6 +102,7 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self.chat_types: dict[int, str] = {}
         self.hide_sizes = False  # documents and getFile without file_size, as some clients send
+        self.blocked: set[int] = set()  # chats whose user blocked the bot (403 on send)
         self.floods = 0  # the next this many sendMessage calls answer 429
         self.retry_after = 1
         self._update_ids = itertools.count(1)
@@ -145,6 +146,9 @@ class FakeBotAPI:
         reply_to: dict[str, Any] | None = None,
         document: tuple[str, bytes] | None = None,
         caption: str | None = None,
+        photo: bool = False,
+        forwarded_from_channel: str | None = None,
+        kind: str | None = None,
     ) -> None:
         """Queue a message update as if a user had sent it."""
         self.chat_types[chat_id] = chat_type
@@ -172,9 +176,39 @@ class FakeBotAPI:
             }
             if not self.hide_sizes:
                 message["document"]["file_size"] = len(data)
-            if caption is not None:
-                message["caption"] = caption
+        if photo:
+            message["photo"] = [
+                {"file_id": "p1", "file_unique_id": "p1", "width": 90, "height": 90}
+            ]
+        if kind == "sticker":
+            message["sticker"] = {"file_id": "s1", "file_unique_id": "s1", "width": 512,
+                                  "height": 512, "is_animated": False, "is_video": False,
+                                  "type": "regular"}  # fmt: skip
+        elif kind == "location":
+            message["location"] = {"latitude": 34.75, "longitude": 113.68}
+        if caption is not None:
+            message["caption"] = caption
+        if forwarded_from_channel is not None:
+            message["forward_origin"] = {
+                "type": "channel",
+                "date": int(time.time()),
+                "chat": {"id": -1001, "type": "channel", "title": forwarded_from_channel},
+                "message_id": 7,
+            }
         self._queue({"message": message})
+
+    def push_inline_query(self, user_id: int, query: str) -> None:
+        """Queue an inline query (@bot 问题 typed in any chat)."""
+        self._queue(
+            {
+                "inline_query": {
+                    "id": str(next(self._update_ids)),
+                    "from": {"id": user_id, "is_bot": False, "first_name": f"用户{user_id}"},
+                    "query": query,
+                    "offset": "",
+                }
+            }
+        )
 
     def push_callback(self, chat_id: int, user_id: int, data: str, message: dict[str, Any]) -> None:
         """Queue a button press on one of the bot's messages."""
@@ -275,6 +309,12 @@ class FakeBotAPI:
             self.params.append((method, params))
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        if method == "sendMessage" and int(params.get("chat_id") or 0) in self.blocked:
+            return 403, {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
         if method == "sendMessage" and self.floods > 0:
             with self.lock:
                 self.floods -= 1
@@ -302,11 +342,13 @@ class FakeBotAPI:
             "setWebhook": True,
             "setMyCommands": True,
             "answerCallbackQuery": True,
+            "answerInlineQuery": True,
+            "editMessageReplyMarkup": True,
             "sendChatAction": True,
             "close": True,
         }
         if method in simple:
-            if method == "answerCallbackQuery":
+            if method in ("answerCallbackQuery", "answerInlineQuery", "editMessageReplyMarkup"):
                 with self.lock:
                     self.sent.append({"method": method, **params})
                     self.lock.notify_all()

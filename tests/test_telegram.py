@@ -140,7 +140,7 @@ def test_question_answered_with_sources_and_buttons(bot):
     assert "来源" in reply["text"] and "烟厂空气质量监测站点周边环境治理情况" in reply["text"]
     buttons = [b for row in reply["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons[0]["text"] == "原文 1"
-    assert buttons[-1]["text"] == "更多"
+    assert [b["text"] for b in buttons[-3:]] == ["更多", "👍", "👎"]
     assert "sendChatAction" in bot.calls
     start = len(bot.sent)
     bot.push_callback(102, READER, buttons[0]["callback_data"], reply["message"])

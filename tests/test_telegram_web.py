@@ -69,9 +69,10 @@ def test_admin_manages_feeds(tg_config, tg_engine, web):
 
 def test_the_bot_schedules_its_feed_poll(tg_config, tg_engine):
     app = build_application(tg_config, TOKEN, tg_engine, request=OfflineRequest(FakeBotAPI(TOKEN)))
-    assert [j.callback for j in app.job_queue.jobs()] == [app.bot_data["newsbot"].poll_job]
+    bot = app.bot_data["newsbot"]
+    assert [j.callback for j in app.job_queue.jobs()] == [bot.poll_job, bot.readers.digest]
     never = dataclasses.replace(
         tg_config, web=dataclasses.replace(tg_config.web, interval_minutes=0)
     )
     app = build_application(never, TOKEN, tg_engine, request=OfflineRequest(FakeBotAPI(TOKEN)))
-    assert app.job_queue.jobs() == ()
+    assert [j.callback for j in app.job_queue.jobs()] == [app.bot_data["newsbot"].readers.digest]

@@ -73,6 +73,9 @@ class TelegramConfig:
     )
     latest_count: int = setting(5, "articles /latest lists by default", low=1, high=20)
     list_page_size: int = setting(10, "articles per page of /list", low=1, high=50)
+    digest_hour: int = setting(
+        8, "hour (local time) of the daily subscription digest", low=0, high=23
+    )
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,12 @@ class Config:
     )
     lock_wait_seconds: float = setting(
         30, "how long a write waits for another process writing the same corpus", low=0, high=3600
+    )
+    topic_min_score: float = setting(
+        0.6,
+        "how strongly a new article must be about a subscribed topic to be pushed (0–1)",
+        low=0,
+        high=1,
     )
     latest_listed: int = setting(5, "articles a 「最近有什么新闻」 answer lists", low=1, high=20)
     passage_max_chars: int = setting(300, "passage length", low=50, high=5000)

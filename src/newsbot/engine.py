@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +77,7 @@ class Engine:
         self._save_lock = threading.Lock()  # one snapshot written at a time
         self._saver: threading.Thread | None = None
         self._watcher: threading.Thread | None = None
+        self._listeners: list[Callable[[list[Article]], None]] = []
         with self._writing():
             self._responder = responder_for(config, self._open_index(rebuild))
 
@@ -112,11 +113,27 @@ class Engine:
         stamp = self._stamp()
         if stamp == self._folder_stamp:
             return False
+        known = set(self.index.articles)
         self.corpus.reload()
         self._swap(self.index.synced(self.corpus.articles, bulk.tokenise))
         self._folder_stamp = self._stamp()
         log.info("corpus folder changed on disk: now %d articles", len(self.corpus))
+        self._arrived([a for i, a in self.index.articles.items() if i not in known])
         return True
+
+    def on_added(self, listener: Callable[[list[Article]], None]) -> None:
+        """Call ``listener`` with the articles each change brings, whoever wrote them (this
+        process or, noticed by ``watch``, another); it must return quickly."""
+        self._listeners.append(listener)
+
+    def _arrived(self, articles: list[Article]) -> None:
+        if not articles:
+            return
+        for listener in self._listeners:
+            try:
+                listener(articles)
+            except Exception:  # a listener's failure must not undo a write
+                log.exception("a listener failed on %d new articles", len(articles))
 
     def watch(self) -> None:
         """Notice, in a background thread every ``watch_seconds``, articles other processes
@@ -242,6 +259,7 @@ class Engine:
         if len(fresh) >= RELEASE_AFTER_ARTICLES:
             release_free_memory()
         new = tuple(a for a in added if a.id not in replacing)
+        self._arrived(list(new))
         return AddResult(new, duplicates, tuple(a for a in added if a.id in replacing))
 
     def import_data(

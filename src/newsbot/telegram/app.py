@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hashlib
 import logging
 import os
@@ -17,6 +18,7 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -150,12 +152,19 @@ def build_application(
         "feed_add": bot.feed_add,
         "feed_remove": bot.feed_remove,
         "feed_poll": bot.feed_poll,
+        "subscribe": bot.readers.subscribe,
+        "subscriptions": bot.readers.subscriptions,
+        "unsubscribe": bot.readers.unsubscribe,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(MessageHandler(filters.Regex(r"^/article_\w+"), bot.article))
     app.add_handler(CallbackQueryHandler(bot.button))
     app.add_handler(MessageHandler(filters.Document.ALL, bot.document))
+    app.add_handler(MessageHandler(filters.PHOTO | filters.VIDEO, bot.readers.caption))
+    others = filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.LOCATION
+    app.add_handler(MessageHandler(others | filters.VIDEO_NOTE, bot.readers.hint))
+    app.add_handler(InlineQueryHandler(bot.readers.inline))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, bot.text))
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, bot.unknown))
     app.add_error_handler(bot.error)
@@ -164,6 +173,9 @@ def build_application(
         app.job_queue.run_repeating(
             bot.poll_job, interval=minutes * 60, first=min(60, minutes * 60)
         )
+    if app.job_queue is not None:
+        at = datetime.time(hour=config.telegram.digest_hour)
+        app.job_queue.run_daily(bot.readers.digest, at)
     return app
 
 

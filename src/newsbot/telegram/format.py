@@ -100,9 +100,13 @@ def answer_keyboard(answer: Answer, key: str) -> InlineKeyboardMarkup | None:
         buttons[i : i + SOURCE_BUTTONS_PER_ROW]
         for i in range(0, len(buttons), SOURCE_BUTTONS_PER_ROW)
     ]
-    return InlineKeyboardMarkup(
-        [*rows, [InlineKeyboardButton("更多", callback_data=f"more:{key}")]]
-    )
+    last = [InlineKeyboardButton("更多", callback_data=f"more:{key}")]
+    if answer.intent == "question":  # readers rate answers, not lists
+        last += [
+            InlineKeyboardButton("👍", callback_data=f"fb:{key}:1"),
+            InlineKeyboardButton("👎", callback_data=f"fb:{key}:-1"),
+        ]
+    return InlineKeyboardMarkup([*rows, last])
 
 
 def _source_data(key: str, index: int) -> str:

@@ -29,6 +29,7 @@ from newsbot.telegram.format import (
     callback_key,
     ids_from_command,
 )
+from newsbot.telegram.readers import Readers
 from newsbot.telegram.state import RateLimiter, Stats
 from newsbot.telegram.store import BotStore, Sent
 
@@ -40,6 +41,9 @@ READER_COMMANDS = [
     BotCommand("ask", "提问（群聊中使用）"),
     BotCommand("latest", "最新文章"),
     BotCommand("article", "查看文章全文"),
+    BotCommand("subscribe", "订阅主题"),
+    BotCommand("subscriptions", "我的订阅"),
+    BotCommand("unsubscribe", "取消订阅"),
 ]
 ADMIN_COMMANDS = [
     *READER_COMMANDS,
@@ -78,6 +82,8 @@ class Bot:
         self.stats = Stats.load(self.stats_path)
         self.keys: dict[str, str] = {}
         self.max_upload = tg.max_upload_bytes
+        self.readers = Readers(self)
+        self.application: Application | None = None
 
     # --- readers -----------------------------------------------------------------------------
 
@@ -100,10 +106,15 @@ class Bot:
         """/start and /help: what the bot knows, example questions, and the commands."""
         if not await self._metered(update):
             return
+        deep = (context.args or [""])[0]
+        if deep.startswith("article_"):  # t.me/<bot>?start=article_ID
+            await self._send_article(update, deep.removeprefix("article_"))
+            return
         intro = small_talk(HELP, "", self.engine.index).answer
         text = (
             f"{intro}\n\n直接发问题给我即可（群聊中用 /ask 问题，或 @我，或回复我的消息）。\n"
-            "/latest 最新文章　/article 编号 查看全文"
+            "/latest 最新文章　/article 编号 查看全文\n"
+            "/subscribe 主题 订阅（新文章到达时通知你），/subscriptions 我的订阅"
         )
         if self._is_admin(update):
             text += (
@@ -116,6 +127,8 @@ class Bot:
         """A message: a question in private chats; in groups only when the bot is addressed."""
         message = update.effective_message
         if message is None or not message.text:
+            return
+        if await self.readers.forwarded(update, context):
             return
         question = message.text
         if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE:
@@ -247,9 +260,16 @@ class Bot:
         if query is None or not query.data:
             return
         action, _, value = query.data.partition(":")
-        if action in ("a", "s", "more", "part") and not await self._metered(update):
+        if action in ("a", "s", "more", "part", "fb") and not await self._metered(update):
             return
-        if action == "part":
+        if action == "fb":
+            key, _, vote = value.rpartition(":")
+            await self.readers.feedback(update, key, vote)
+        elif action == "unsub":
+            await self.readers.unsubscribe_button(update, value)
+        elif action == "post":
+            await self.readers.add_post(update, value)
+        elif action == "part":
             number, _, raw_id = value.partition(":")
             await query.answer()
             await self._send_article(update, raw_id, part=int(number) if number.isdigit() else 0)
@@ -355,6 +375,10 @@ class Bot:
         if message is None or doc is None:
             return
         if not self._addressed(update, context, message.caption or ""):
+            return
+        caption = (message.caption or "").strip()
+        if caption and not caption.startswith("/") and not self._is_admin(update):
+            await self._answer(update, context, caption)  # a reader's file: its caption asks
             return
         if await self._refuse(update, "document import"):
             return
@@ -475,6 +499,17 @@ class Bot:
         if s.missing:
             lines.append("最常见的未回答问题：")
             lines += [f"· {html.escape(q)} ×{n}" for q, n in s.missing.most_common(5)]
+        up, down = self.store.votes()
+        if up or down:
+            lines.append(f"读者反馈 👍 {up} · 👎 {down}（👎 占 {down / (up + down):.0%}）")
+            worst = self.store.worst_rated(5)
+            if worst:
+                lines.append("评价最差的回答：")
+                lines += [
+                    f"· {html.escape(r.question[:40])} → {html.escape(r.answer[:40])}"
+                    f"（👎{r.down} 👍{r.up}）"
+                    for r in worst
+                ]
         for title, recent in (("最近拒答的问题", s.refused), ("最近把握不大的回答", s.doubtful)):
             if recent:
                 lines.append(f"{title}（置信度）：")
@@ -586,9 +621,13 @@ class Bot:
         return None
 
     async def post_init(self, application: Application) -> None:
-        """Set the command menus: readers' for everyone, the full list for each admin."""
+        """Set the command menus (readers' for everyone, the full list for each admin) and start
+        listening for new articles to push."""
         from telegram import BotCommandScopeChat
 
+        self.application = application
+        self.readers.loop = asyncio.get_running_loop()
+        self.engine.on_added(self.readers.arrived)
         await application.bot.set_my_commands(READER_COMMANDS)
         for admin in self.admin_ids:
             try:

@@ -1,5 +1,6 @@
 """The bot's durable state in one SQLite file under data/: each answer sent (what its buttons and
-a reply to it act on) and each chat's latest answer (what a follow-up leans on)."""
+a reply to it act on), each chat's latest answer (what a follow-up leans on), readers' 👍 / 👎,
+topic subscriptions and what was pushed to whom, and forwarded posts offered for adding."""
 
 from __future__ import annotations
 
@@ -16,24 +17,74 @@ from newsbot.responder.followup import Context, context_of
 
 # Answers kept for their buttons; the oldest are dropped past this.
 ANSWERS_KEPT = 20_000
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    key TEXT PRIMARY KEY,
-    chat_id INTEGER NOT NULL,
-    message_id INTEGER,
-    created REAL NOT NULL,
-    intent TEXT NOT NULL,
-    question TEXT NOT NULL,
-    shown TEXT NOT NULL,
-    context TEXT
-);
-CREATE INDEX IF NOT EXISTS answers_by_message ON answers (chat_id, message_id);
-CREATE TABLE IF NOT EXISTS chats (
-    chat_id INTEGER PRIMARY KEY,
-    answer_key TEXT,
-    at REAL NOT NULL
-);
-"""
+# The schema, one step per version: a database of an older version is migrated on start
+# (PRAGMA user_version says which steps it has had).
+MIGRATIONS = (
+    """
+    CREATE TABLE IF NOT EXISTS answers (
+        key TEXT PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER,
+        created REAL NOT NULL,
+        intent TEXT NOT NULL,
+        question TEXT NOT NULL,
+        shown TEXT NOT NULL,
+        context TEXT
+    );
+    CREATE INDEX IF NOT EXISTS answers_by_message ON answers (chat_id, message_id);
+    CREATE TABLE IF NOT EXISTS chats (
+        chat_id INTEGER PRIMARY KEY, answer_key TEXT, at REAL NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE answers ADD COLUMN answer TEXT NOT NULL DEFAULT '';
+    ALTER TABLE answers ADD COLUMN confidence REAL NOT NULL DEFAULT 0;
+    CREATE TABLE feedback (
+        key TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        vote INTEGER NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (key, user_id)
+    );
+    CREATE TABLE subscriptions (
+        chat_id INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        daily INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL,
+        PRIMARY KEY (chat_id, topic)
+    );
+    CREATE TABLE pushed (
+        chat_id INTEGER NOT NULL,
+        article_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        sentence TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL,
+        sent INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (chat_id, article_id)
+    );
+    CREATE TABLE posts (key TEXT PRIMARY KEY, text TEXT NOT NULL, at REAL NOT NULL);
+    """,
+)
+UP, DOWN = 1, -1
+
+
+@dataclass(frozen=True)
+class Rated:
+    """An answer readers voted on: its question, answer and votes."""
+
+    question: str
+    answer: str
+    up: int
+    down: int
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A chat's topic, pushed as articles arrive or, ``daily``, once a day."""
+
+    chat_id: int
+    topic: str
+    daily: bool
 
 
 @dataclass(frozen=True)
@@ -58,7 +109,17 @@ class BotStore:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db.execute("PRAGMA busy_timeout=5000")  # the CLI may hold it a moment
+            self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._db:
+                self._db.execute("BEGIN")
+                for statement in filter(str.strip, step.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
 
     def close(self) -> None:
         with self._lock:
@@ -76,11 +137,13 @@ class BotStore:
             answer.resolved or answer.question,
             json.dumps([s.id for s in answer.sources if not s.closest]),
             json.dumps(context.__dict__, ensure_ascii=False) if context else None,
+            answer.answer[:1000],
+            answer.confidence,
         )
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO answers (key, chat_id, created, intent, question, shown, context)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (key, chat_id, created, intent, question, shown, context,"
+                " answer, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             if answer.intent == "question":  # a refusal ends what a follow-up may lean on
@@ -124,6 +187,122 @@ class BotStore:
                 (chat_id, message_id),
             ).fetchone()
         return _context(row[0]) if row and row[0] else None
+
+    # --- feedback ------------------------------------------------------------------------------
+
+    def vote(self, key: str, user_id: int, vote: int) -> bool:
+        """Record (or change) a reader's 👍 / 👎 on an answer; False when it is no longer kept."""
+        with self._lock, self._db:
+            if self._db.execute("SELECT 1 FROM answers WHERE key = ?", (key,)).fetchone() is None:
+                return False
+            self._db.execute(
+                "INSERT INTO feedback (key, user_id, vote, at) VALUES (?, ?, ?, ?) ON CONFLICT"
+                " (key, user_id) DO UPDATE SET vote = excluded.vote, at = excluded.at",
+                (key, user_id, vote, time.time()),
+            )
+        return True
+
+    def votes(self) -> tuple[int, int]:
+        """All 👍 and 👎 given."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback"
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def worst_rated(self, n: int) -> list[Rated]:
+        """The answers with the most 👎 (net of 👍), worst first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT a.question, a.answer, SUM(f.vote = 1), SUM(f.vote = -1) FROM feedback f"
+                " JOIN answers a ON a.key = f.key GROUP BY f.key HAVING SUM(f.vote = -1) > 0"
+                " ORDER BY SUM(f.vote) ASC, MAX(f.at) DESC LIMIT ?",
+                (n,),
+            ).fetchall()
+        return [Rated(q, a, int(up), int(down)) for q, a, up, down in rows]
+
+    # --- subscriptions -------------------------------------------------------------------------
+
+    def subscribe(self, chat_id: int, topic: str, daily: bool) -> bool:
+        """Add (or change to daily / instant) a chat's topic; False when it was there as is."""
+        with self._lock, self._db:
+            row = self._db.execute(
+                "SELECT daily FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+            ).fetchone()
+            if row is not None and bool(row[0]) == daily:
+                return False
+            self._db.execute(
+                "INSERT INTO subscriptions (chat_id, topic, daily, created) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (chat_id, topic) DO UPDATE SET daily = excluded.daily",
+                (chat_id, topic, int(daily), time.time()),
+            )
+        return True
+
+    def unsubscribe(self, chat_id: int, topic: str | None = None) -> int:
+        """Remove a chat's topic (every topic when None); how many went."""
+        with self._lock, self._db:
+            if topic is None:
+                cursor = self._db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+            else:
+                cursor = self._db.execute(
+                    "DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+                )
+        return cursor.rowcount
+
+    def subscriptions(self, chat_id: int | None = None) -> list[Subscription]:
+        """A chat's topics (every chat's when None), oldest first."""
+        query = "SELECT chat_id, topic, daily FROM subscriptions"
+        args: tuple[object, ...] = ()
+        if chat_id is not None:
+            query, args = query + " WHERE chat_id = ?", (chat_id,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY created", args).fetchall()
+        return [Subscription(c, t, bool(d)) for c, t, d in rows]
+
+    def claim_push(self, chat_id: int, article_id: str, topic: str, sentence: str) -> bool:
+        """Note that a chat is to be told of an article; False when it already was (one article
+        is never pushed twice to one chat, whatever topics it matches)."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO pushed (chat_id, article_id, topic, sentence, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (chat_id, article_id, topic, sentence, time.time()),
+            )
+        return cursor.rowcount == 1
+
+    def mark_sent(self, chat_id: int, article_ids: list[str]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE pushed SET sent = 1 WHERE chat_id = ? AND article_id = ?",
+                [(chat_id, a) for a in article_ids],
+            )
+
+    def unsent(self) -> dict[int, list[tuple[str, str, str]]]:
+        """Claimed pushes not sent yet (a daily digest's), by chat: (article, topic, sentence)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chat_id, article_id, topic, sentence FROM pushed WHERE sent = 0 ORDER BY at"
+            ).fetchall()
+        out: dict[int, list[tuple[str, str, str]]] = {}
+        for chat_id, article_id, topic, sentence in rows:
+            out.setdefault(chat_id, []).append((article_id, topic, sentence))
+        return out
+
+    # --- forwarded posts ---------------------------------------------------------------------
+
+    def keep_post(self, text: str) -> str:
+        """Keep a forwarded post's text for its 「添加为文章」 button; returns the button's key."""
+        key = secrets.token_urlsafe(6)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO posts (key, text, at) VALUES (?, ?, ?)", (key, text, time.time())
+            )
+        return key
+
+    def post(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT text FROM posts WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def _prune(self) -> None:
         count = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
