@@ -12,7 +12,7 @@ from newsbot.corpus.article import Article, to_markdown
 from newsbot.corpus.importers import parse_import
 from newsbot.corpus.store import MAX_ARTICLE_FILE_BYTES, Corpus
 from newsbot.errors import CorpusError
-from newsbot.telegram.state import Stats
+from newsbot.telegram.store import BotStore
 
 SECRET = Article(id="secret", title="服务器口令", body="服务器口令是hunter2，请勿外传。")
 NEWS = Article(id="news", title="防汛会议召开", body="5月27日，区里召开防汛工作会议，部署汛期。")
@@ -70,11 +70,22 @@ def test_a_read_only_corpus_refuses_delete_with_a_reason(tmp_path):
 
 def test_a_damaged_stats_file_is_kept_aside_and_reported(tmp_path, caplog):
     path = tmp_path / "stats.json"
-    Stats(asked=3).save(path)
-    path.write_text(path.read_text()[:-7], "utf-8")
-    assert Stats.load(path).asked == 0
+    path.write_text('{"asked": 3, "unanswered": 1, "missing": {"问题', "utf-8")
+    store = BotStore(tmp_path / "bot.sqlite3")
+    store.import_legacy_stats(path)
+    assert store.report()[0].startswith("已回答问题 0 个")
     kept = list(tmp_path.glob("stats.json.damaged-*"))
     assert kept and "stats.json" in caplog.text and not path.exists()
+
+
+def test_old_statistics_are_taken_into_the_database_once(tmp_path):
+    path = tmp_path / "stats.json"
+    path.write_text('{"asked": 10, "unanswered": 4, "missing": {"明天天气": 3}}', "utf-8")
+    store = BotStore(tmp_path / "bot.sqlite3")
+    store.import_legacy_stats(path)
+    store.import_legacy_stats(path)  # moved aside: not counted twice
+    report = store.report()
+    assert report[0] == "已回答问题 10 个，未找到答案 4 个（40%）" and "· 明天天气 ×3" in report
 
 
 def test_nul_bytes_are_refused_anywhere_in_a_file():

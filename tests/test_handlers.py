@@ -200,8 +200,8 @@ def test_statistics_survive_a_restart(tg_config, tg_engine, tokenizer):
         await h.say(READER, "区总工会主席是谁？")
 
     run(tg_config, tg_engine, first)
-    stats_file = tg_config.data_dir / "stats.json"
-    assert stats_file.stat().st_mode & 0o077 == 0
+    database = tg_config.data_dir / "bot.sqlite3"
+    assert database.exists() and not (tg_config.data_dir / "stats.json").exists()
 
     async def second(h: Harness) -> None:
         stats = texts(await h.say(ADMIN, "/stats", user=ADMIN))[0]

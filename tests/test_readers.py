@@ -192,3 +192,20 @@ def test_topic_matching_needs_more_than_a_mention(tg_engine):
     sorting = matches(tg_engine.index, by_title["区城管局召开垃圾分类推进会"], ["垃圾分类"], 0.6)
     mention = matches(tg_engine.index, by_title["区图书馆调整开放时间"], ["垃圾"], 0.6)
     assert [m.topic for m in sorting] == ["垃圾分类"] and mention == []
+
+
+def test_newsbot_stats_reads_what_the_bot_recorded(tg_config, tg_engine, tmp_path):
+    async def scenario(h: Harness) -> None:
+        (answer,) = [m for m in await h.say(READER, "区总工会主席是谁？") if "text" in m]
+        await h.say(READER, "量子计算机的原理是什么？")
+        rows = answer["reply_markup"]["inline_keyboard"]
+        down = next(b for row in rows for b in row if b["text"] == "👎")
+        h.api.push_callback(READER, READER, down["callback_data"], answer["message"])
+        await h.feed()
+
+    run_harness(tg_config, tg_engine, scenario)
+    env = {"NEWSBOT_DATA_DIR": str(tg_config.data_dir)}
+    shown = run_cli(["--corpus", str(tg_config.corpus_dir), "stats"], tmp_path, env=env)
+    out = shown.stdout.decode()
+    assert shown.returncode == 0 and "已回答问题 2 个，未找到答案 1 个（50%）" in out
+    assert "量子计算机的原理是什么？" in out and "👎 1" in out

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -60,9 +61,10 @@ def start_bot(tmp, **env_extra):
     """The real ``newsbot bot`` process over a copy of the bundled corpus, polling a fresh fake
     Bot API; returned once it polls."""
     corpus = tmp / "corpus"
-    shutil.copytree(BUNDLED_CORPUS, corpus)
+    if not corpus.exists():  # a restart keeps the corpus it had
+        shutil.copytree(BUNDLED_CORPUS, corpus)
     api = FakeBotAPI(TOKEN).start()
-    log = open(tmp / "bot.log", "wb")  # noqa: SIM115 - closed by stop_bot
+    log = open(tmp / "bot.log", "ab")  # noqa: SIM115 - closed by stop_bot
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -297,7 +299,8 @@ def test_clean_stop_on_sigint_keeps_stats_and_pushes(tmp_path):
         assert bot.process.wait(timeout=30) == 0
     finally:
         stop_bot(bot)
-    assert json.loads((bot.data / "stats.json").read_text())["asked"] == 6
+    with sqlite3.connect(bot.data / "bot.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 6
     (current,) = bot.data.glob("corpora/*/index/CURRENT")
     table = json.loads((current.parent / current.read_text() / "articles.json").read_text())
     titles = set(table["titles"])
@@ -452,3 +455,21 @@ def test_an_unreachable_telegram_is_retried_until_it_answers(tmp_path):
     assert "Traceback" not in text and TOKEN not in text
     tries = [line for line in text.splitlines() if "cannot reach Telegram" in line]
     assert "attempt 1, retrying in 1 s" in tries[0] and "attempt 2, retrying in 2 s" in tries[1]
+
+
+def test_state_survives_a_sigkill(tmp_path):
+    bot = start_bot(tmp_path)
+    try:
+        assert "已订阅“工会”" in ask(bot, 130, "/subscribe 工会")["text"]
+        ask(bot, 130, "量子计算机的原理是什么？")
+        bot.process.kill()  # SIGKILL: no shutdown hook runs
+        bot.process.wait()
+    finally:
+        stop_bot(bot)
+    again = start_bot(tmp_path)
+    try:
+        assert "工会（即时）" in ask(again, 130, "/subscriptions")["text"]
+        stats = ask(again, ADMIN, "/stats", user=ADMIN)["text"]
+        assert "量子计算机的原理是什么？" in stats
+    finally:
+        stop_bot(again)

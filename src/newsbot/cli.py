@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="不连接 Telegram")
     sub.add_parser("bot", help="运行 Telegram 机器人（令牌来自 $TELEGRAM_BOT_TOKEN）")
 
+    sub.add_parser("stats", help="机器人的使用统计：提问、未回答、读者反馈（与 /stats 相同）")
+
     p = sub.add_parser("feeds", help="跟踪订阅源与栏目页：add / list / remove / poll")
     feeds = p.add_subparsers(
         dest="feeds_command", required=True, metavar="操作", parser_class=_Parser
@@ -398,8 +400,25 @@ def _poll(config: Config, args: argparse.Namespace) -> int:
     return 1 if any(r.failed for r in reports) else 0
 
 
+def cmd_stats(config: Config, args: argparse.Namespace) -> int:
+    """What /stats shows, read from the bot's database (safe while the bot runs)."""
+    from newsbot.telegram.store import BotStore
+
+    path = config.data_dir / "bot.sqlite3"
+    if not path.exists():
+        print("还没有统计数据：机器人还没有运行过。")
+        return 0
+    store = BotStore(path)
+    try:
+        print("\n".join(store.report()))
+    finally:
+        store.close()
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
+    "stats": cmd_stats,
     "feeds": cmd_feeds,
     "import": cmd_import,
     "list": cmd_list,

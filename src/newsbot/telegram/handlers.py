@@ -30,7 +30,7 @@ from newsbot.telegram.format import (
     ids_from_command,
 )
 from newsbot.telegram.readers import Readers
-from newsbot.telegram.state import RateLimiter, Stats
+from newsbot.telegram.state import RateLimiter
 from newsbot.telegram.store import BotStore, Sent
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ ADMIN_COMMANDS = [
     BotCommand("feed_remove", "停止跟踪订阅源"),
     BotCommand("feed_poll", "立即抓取订阅源"),
 ]
-STATS_SAVE_EVERY = 10
 SUMMARY_ITEMS = 10
 # Pauses before re-sending a reply whose connection dropped (the last entry ends the attempts).
 SEND_RETRIES = (0.5, 2.0, 0.0)
@@ -78,8 +77,7 @@ class Bot:
         self.rate = RateLimiter(tg.questions_per_minute)
         self.context_ttl = tg.context_ttl_seconds
         self.store = BotStore(engine.config.data_dir / "bot.sqlite3")
-        self.stats_path = engine.config.data_dir / "stats.json"
-        self.stats = Stats.load(self.stats_path)
+        self.store.import_legacy_stats(engine.config.data_dir / "stats.json")
         self.keys: dict[str, str] = {}
         self.max_upload = tg.max_upload_bytes
         self.readers = Readers(self)
@@ -171,9 +169,8 @@ class Bot:
         answer = await asyncio.to_thread(self.engine.ask, question, None, leaning)
         if answer.intent == "question":
             doubt = self.engine.config.doubtful_confidence
-            self.stats.record(question, answer.found, answer.confidence, doubt)
-            if self.stats.asked % STATS_SAVE_EVERY == 0:
-                await asyncio.to_thread(self.stats.save, self.stats_path)
+            doubtful = answer.found and answer.confidence < doubt
+            self.store.record(question, answer.found, answer.confidence, doubtful)
         key = self.store.remember(chat.id, answer)
         sent = await self._reply(update, answer_html(answer), answer_keyboard(answer, key))
         if sent is not None:
@@ -490,31 +487,9 @@ class Bot:
         """/stats — usage, and the unanswered questions worth adding articles for."""
         if await self._refuse(update, "/stats"):
             return
-        s = self.stats
-        share = s.unanswered / s.asked if s.asked else 0.0
-        lines = [
-            f"文章 {len(self.engine.corpus)} 篇，段落 {len(self.engine.index)} 个",
-            f"已回答问题 {s.asked} 个，未找到答案 {s.unanswered} 个（{share:.0%}）",
-        ]
-        if s.missing:
-            lines.append("最常见的未回答问题：")
-            lines += [f"· {html.escape(q)} ×{n}" for q, n in s.missing.most_common(5)]
-        up, down = self.store.votes()
-        if up or down:
-            lines.append(f"读者反馈 👍 {up} · 👎 {down}（👎 占 {down / (up + down):.0%}）")
-            worst = self.store.worst_rated(5)
-            if worst:
-                lines.append("评价最差的回答：")
-                lines += [
-                    f"· {html.escape(r.question[:40])} → {html.escape(r.answer[:40])}"
-                    f"（👎{r.down} 👍{r.up}）"
-                    for r in worst
-                ]
-        for title, recent in (("最近拒答的问题", s.refused), ("最近把握不大的回答", s.doubtful)):
-            if recent:
-                lines.append(f"{title}（置信度）：")
-                lines += [f"· {html.escape(q)}（{c:.2f}）" for q, c in list(recent)[-5:][::-1]]
-        await self._reply(update, "\n".join(lines))
+        lines = [f"文章 {len(self.engine.corpus)} 篇，段落 {len(self.engine.index)} 个"]
+        lines += await asyncio.to_thread(self.store.report)
+        await self._reply(update, html.escape("\n".join(lines)))
 
     async def feeds(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/feeds — the sources followed, with their state."""
@@ -639,11 +614,7 @@ class Bot:
         log.info("bot ready: %d articles, %d admins", len(self.engine.corpus), len(self.admin_ids))
 
     async def post_shutdown(self, application: Application) -> None:
-        """Keep the statistics and the index for the next run."""
-        try:
-            self.stats.save(self.stats_path)
-        except OSError:
-            log.warning("could not save statistics to %s", self.stats_path, exc_info=True)
+        """Keep the index for the next run (the state is in the database already)."""
         await asyncio.to_thread(self.engine.save)
         self.store.close()
 

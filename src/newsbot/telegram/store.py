@@ -5,6 +5,7 @@ topic subscriptions and what was pushed to whom, and forwarded posts offered for
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from newsbot.responder import Answer
 from newsbot.responder.followup import Context, context_of
+
+log = logging.getLogger(__name__)
 
 # Answers kept for their buttons; the oldest are dropped past this.
 ANSWERS_KEPT = 20_000
@@ -64,7 +67,21 @@ MIGRATIONS = (
     );
     CREATE TABLE posts (key TEXT PRIMARY KEY, text TEXT NOT NULL, at REAL NOT NULL);
     """,
+    """
+    CREATE TABLE questions (
+        at REAL NOT NULL,
+        question TEXT NOT NULL,
+        found INTEGER NOT NULL,
+        confidence REAL NOT NULL,
+        doubtful INTEGER NOT NULL
+    );
+    CREATE INDEX questions_by_answer ON questions (found, question);
+    CREATE TABLE totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    """,
 )
+# Questions kept one by one for /stats; older ones live on in the totals only.
+QUESTIONS_KEPT = 100_000
+RECENT_SHOWN = 5
 UP, DOWN = 1, -1
 
 
@@ -187,6 +204,114 @@ class BotStore:
                 (chat_id, message_id),
             ).fetchone()
         return _context(row[0]) if row and row[0] else None
+
+    # --- usage statistics ----------------------------------------------------------------------
+
+    def record(self, question: str, found: bool, confidence: float, doubtful: bool) -> None:
+        """Count one question a reader asked: refused, doubtful (answered with low confidence)
+        or answered."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO questions (at, question, found, confidence, doubtful)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (time.time(), question.strip()[:200], int(found), round(confidence, 4),
+                 int(doubtful)),
+            )  # fmt: skip
+            count = self._db.execute("SELECT COUNT(*) FROM questions").fetchone()[0]
+            if count > QUESTIONS_KEPT * 1.1:
+                self._fold(count - QUESTIONS_KEPT)
+
+    def _fold(self, n: int) -> None:
+        """Move the ``n`` oldest questions into the totals."""
+        asked, refused = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(found = 0), 0) FROM (SELECT found FROM questions"
+            " ORDER BY at LIMIT ?)",
+            (n,),
+        ).fetchone()
+        self._add_totals(asked, refused)
+        self._db.execute(
+            "DELETE FROM questions WHERE rowid IN (SELECT rowid FROM questions ORDER BY at"
+            " LIMIT ?)",
+            (n,),
+        )
+
+    def _add_totals(self, asked: int, refused: int) -> None:
+        for name, value in (("asked", asked), ("refused", refused)):
+            self._db.execute(
+                "INSERT INTO totals (name, value) VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = value + excluded.value",
+                (name, value),
+            )
+
+    def import_legacy_stats(self, path: Path) -> None:
+        """Take in the counts of a ``stats.json`` written by an older version, once; a damaged
+        one is kept aside and reported, never silently dropped."""
+        if not path.exists():
+            return
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            asked, refused = int(data["asked"]), int(data["unanswered"])
+            missing = {str(q): int(n) for q, n in data.get("missing", {}).items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            kept = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+            path.replace(kept)
+            log.warning("statistics file %s is damaged: kept as %s, not imported", path, kept)
+            return
+        with self._lock, self._db:
+            rows = [(0.0, q, 0, 0.0, 0) for q, n in missing.items() for _ in range(min(n, 1000))]
+            self._db.executemany(
+                "INSERT INTO questions (at, question, found, confidence, doubtful)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._add_totals(max(0, asked - len(rows)), max(0, refused - len(rows)))
+        path.replace(path.with_name(path.name + ".imported"))
+        log.info("imported the statistics of %s into the bot's database", path)
+
+    def report(self) -> list[str]:
+        """What /stats and ``newsbot stats`` show, as plain lines."""
+        with self._lock:
+            totals = dict(self._db.execute("SELECT name, value FROM totals").fetchall())
+            asked, refused = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(found = 0), 0) FROM questions"
+            ).fetchone()
+            missing = self._db.execute(
+                "SELECT question, COUNT(*) FROM questions WHERE found = 0 GROUP BY question"
+                " ORDER BY COUNT(*) DESC, MAX(at) DESC LIMIT ?",
+                (RECENT_SHOWN,),
+            ).fetchall()
+            recent = {
+                flag: self._db.execute(
+                    f"SELECT question, confidence FROM questions WHERE {flag}"
+                    " ORDER BY at DESC LIMIT ?",
+                    (RECENT_SHOWN,),
+                ).fetchall()
+                for flag in ("found = 0", "doubtful = 1")
+            }
+        asked += totals.get("asked", 0)
+        refused += totals.get("refused", 0)
+        share = refused / asked if asked else 0.0
+        lines = [f"已回答问题 {asked} 个，未找到答案 {refused} 个（{share:.0%}）"]
+        if missing:
+            lines.append("最常见的未回答问题：")
+            lines += [f"· {q} ×{n}" for q, n in missing]
+        up, down = self.votes()
+        if up or down:
+            lines.append(f"读者反馈 👍 {up} · 👎 {down}（👎 占 {down / (up + down):.0%}）")
+            worst = self.worst_rated(RECENT_SHOWN)
+            if worst:
+                lines.append("评价最差的回答：")
+                lines += [
+                    f"· {r.question[:40]} → {r.answer[:40]}（👎{r.down} 👍{r.up}）" for r in worst
+                ]
+        for title, flag in (
+            ("最近拒答的问题", "found = 0"),
+            ("最近把握不大的回答", "doubtful = 1"),
+        ):
+            if recent[flag]:
+                lines.append(f"{title}（置信度）：")
+                lines += [f"· {q}（{c:.2f}）" for q, c in recent[flag]]
+        return lines
 
     # --- feedback ------------------------------------------------------------------------------
 
