@@ -50,6 +50,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/extractors.py
+	$(BIN)/python bench/subscriptions.py
+	$(BIN)/python bench/pushes.py
 
 eval: $(STAMP)
 	$(BIN)/python bench/quality.py --qa $(QA)

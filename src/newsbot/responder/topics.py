@@ -7,17 +7,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from newsbot.corpus.article import Article
 from newsbot.index.search import SearchIndex
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import split_sentences
+from newsbot.text.tokenizer import Tokenizer
 
 # Share of a topic's terms the article must hold: a compound indexed inside a longer name
 # (「空气质量」 in 「空气质量监测站点」) leaves its own token out but keeps its parts.
 TOPIC_COVERAGE = 0.75
 # Sentences that must name a topic the title does not: one is a mention, not a subject.
 MIN_MENTIONS = 2
+TOPICS_CACHED = 200_000
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,14 @@ class TopicMatch:
 
 
 def topic_terms(index: SearchIndex, topic: str) -> tuple[str, ...]:
-    """The topic's distinct search terms, as questions and passages are tokenised."""
-    return tuple(dict.fromkeys(index.tokenizer.tokens(normalize(topic))))
+    """The topic's distinct search terms, as questions and passages are tokenised (worked out
+    once per topic: every new article is checked against every subscribed topic)."""
+    return _terms(index.tokenizer, topic)
+
+
+@lru_cache(maxsize=TOPICS_CACHED)
+def _terms(tokenizer: Tokenizer, topic: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tokenizer.tokens(normalize(topic))))
 
 
 def matches(
@@ -48,11 +57,14 @@ def matches(
     for i in range(start, end):
         held.update(t for clause in index.clauses(i) for t in clause.tokens)
     out = []
+    sentences: list[tuple[str, set[str]]] | None = None
     for topic in dict.fromkeys(topics):
         terms = topic_terms(index, topic)
         if not terms or sum(t in held for t in terms) < TOPIC_COVERAGE * len(terms):
             continue
-        sentence, mentions = _mentions(article, terms, index)
+        if sentences is None:  # tokenised once, for the first topic the article may be about
+            sentences = _sentences(article, index)
+        sentence, mentions = _mentions(article.title, sentences, terms)
         if sum(t in title for t in terms) >= TOPIC_COVERAGE * len(terms):
             score = 1.0  # the title names it: the article is about it
         elif mentions < MIN_MENTIONS:
@@ -75,15 +87,24 @@ def _strength(index: SearchIndex, terms: tuple[str, ...], article_id: str, passa
     return hits[0].score / ceiling if ceiling > 0 else 0.0
 
 
-def _mentions(article: Article, terms: tuple[str, ...], index: SearchIndex) -> tuple[str, int]:
-    """The article's sentence holding most of the topic's words (the title when none does), and
-    how many sentences hold the topic."""
-    best, best_held, mentions = article.title, 0, 0
-    for paragraph in article.paragraphs:
-        for sentence in split_sentences(paragraph):
-            tokens = set(index.tokenizer.tokens(normalize(sentence)))
-            held = sum(t in tokens for t in terms)
-            mentions += held >= TOPIC_COVERAGE * len(terms)
-            if held > best_held:
-                best, best_held = sentence, held
+def _sentences(article: Article, index: SearchIndex) -> list[tuple[str, set[str]]]:
+    """Each sentence of the article with its tokens."""
+    return [
+        (sentence, set(index.tokenizer.tokens(normalize(sentence))))
+        for paragraph in article.paragraphs
+        for sentence in split_sentences(paragraph)
+    ]
+
+
+def _mentions(
+    title: str, sentences: list[tuple[str, set[str]]], terms: tuple[str, ...]
+) -> tuple[str, int]:
+    """The sentence holding most of the topic's words (the title when none does), and how many
+    sentences hold the topic."""
+    best, best_held, mentions = title, 0, 0
+    for sentence, tokens in sentences:
+        held = sum(t in tokens for t in terms)
+        mentions += held >= TOPIC_COVERAGE * len(terms)
+        if held > best_held:
+            best, best_held = sentence, held
     return best, mentions
