@@ -32,6 +32,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=24_000)
     parser.add_argument("--pushes", type=int, default=1000)
+    parser.add_argument("--no-questions", action="store_true", help="pushes only")
     args = parser.parse_args()
     total = args.articles + args.pushes
     articles = synthetic_articles(total * PASSAGES_PER_ARTICLE)
@@ -53,7 +54,8 @@ def main() -> int:
         began = time.perf_counter()
         for n, article in enumerate(pushed, start=1):
             engine.add([article])
-            engine.ask(asked[n - 1])
+            if not args.no_questions:
+                engine.ask(asked[n - 1])
             if n % 100 == 0 or n == len(pushed):
                 ms = (time.perf_counter() - began) * 1000 / 100
                 now = rss_mb()

@@ -139,3 +139,17 @@ def test_an_index_carries_its_collection_digest_through_changes(tokenizer):
     changed = changed.updated(removed=["a2"])
     assert changed.digest == collection_digest(changed.articles.values())
     assert changed.digest != index.digest == collection_digest(first)  # the old snapshot kept
+
+
+def test_ties_at_the_cut_are_broken_by_document_order(tokenizer):
+    # Passages in three score levels, interleaved: a cut inside a level must keep its first
+    # passages in document order, as a full sort does.
+    articles = [
+        Article(id=f"d{n:02d}", title="通知", body="区里召开防汛会议，" * (n * 7 % 3 + 1) + "。")
+        for n in range(60)
+    ]
+    index = SearchIndex(articles, tokenizer)
+    terms = tokenizer.tokens("防汛会议")
+    everything = [h.index for h in index.search(terms, k=1000)]
+    for k in (1, 5, 17, 33, 59):
+        assert [h.index for h in index.search(terms, k=k)] == everything[:k]

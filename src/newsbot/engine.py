@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 SAVE_DELAY = 5.0
 # An import of at least this many articles hands the memory it freed back to the system.
 RELEASE_AFTER_ARTICLES = 1000
+# Smaller changes hand freed memory back at most this often.
+RELEASE_SECONDS = 1.0
 
 
 def tokenizer_for(config: Config) -> Tokenizer:
@@ -78,6 +80,7 @@ class Engine:
         self._saver: threading.Thread | None = None
         self._watcher: threading.Thread | None = None
         self._listeners: list[Callable[[list[Article]], None]] = []
+        self._released_at = 0.0
         with self._writing():
             self._responder = responder_for(config, self._open_index(rebuild))
 
@@ -256,8 +259,7 @@ class Engine:
             index.relink(added)
             self._swap(index)
             self._folder_stamp = self._stamp()
-        if len(fresh) >= RELEASE_AFTER_ARTICLES:
-            release_free_memory()
+        self._release(force=len(fresh) >= RELEASE_AFTER_ARTICLES)
         new = tuple(a for a in added if a.id not in replacing)
         self._arrived(list(new))
         return AddResult(new, duplicates, tuple(a for a in added if a.id in replacing))
@@ -283,6 +285,15 @@ class Engine:
         except OSError as exc:
             raise CorpusError(f"无法读取 {path}：{exc.strerror}") from None
         return self.import_data(path.name, data, year=year, source=source)
+
+    def _release(self, force: bool = False) -> None:
+        """Hand the memory a change freed back to the system (each push leaves a snapshot's
+        arrays behind; without this the heap keeps them), at most once per RELEASE_SECONDS
+        unless ``force``."""
+        now = time.monotonic()
+        if force or now - self._released_at >= RELEASE_SECONDS:
+            self._released_at = now
+            release_free_memory()
 
     def import_url(self, url: str) -> tuple[AddResult, ImportReport]:
         """Fetch the page at ``url`` and store its article; a changed page updates it."""
@@ -322,6 +333,7 @@ class Engine:
             article = self.corpus.delete(article_id)
             self._swap(self.index.updated(removed=[article.id]))
             self._folder_stamp = self._stamp()
+        self._release()
         return article
 
     def reload(self) -> list[str]:

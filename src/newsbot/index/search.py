@@ -321,9 +321,12 @@ class SearchIndex:
         if not len(docs):
             return []
         if len(docs) > k:
-            part = np.argpartition(-scores, k - 1)[:k]
-            docs, scores = docs[part], scores[part]
-        order = np.lexsort((docs, -scores))
+            # Every document scoring at least the k-th score is kept, so that ties at the cut
+            # are broken by document order below, not by where argpartition left them.
+            kth = -np.partition(-scores, k - 1)[k - 1]
+            kept = scores >= kth
+            docs, scores = docs[kept], scores[kept]
+        order = np.lexsort((docs, -scores))[:k]
         passages = self.passages
         return [
             Hit(doc, score, passages)
