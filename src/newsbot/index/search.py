@@ -7,7 +7,7 @@ import heapq
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from newsbot.text.normalize import normalize_each
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Tokenizer
 
-CLAUSE_CACHE = 8192
+CLAUSE_CACHE = 2048
 TITLE_CACHE = 4096
 # Compact (one segment, dead passages dropped) when either grows past this.
 MAX_SEGMENTS = 16
@@ -115,6 +115,16 @@ def indexed_terms(
     return encode_passages(tokenizer.encoder(vocab.ids), title, passages)
 
 
+def _title_tokens(tokenizer: Tokenizer, title: str) -> frozenset[str]:
+    return frozenset(tokenizer.tokens(title))
+
+
+def _split_clauses(tokenizer: Tokenizer, text: str) -> tuple[Clause, ...]:
+    clauses = split_clauses(text)
+    norms = normalize_each(clauses)
+    return tuple(Clause(c, n, tokenizer) for c, n in zip(clauses, norms, strict=True))
+
+
 class SearchIndex:
     """Passages of a corpus and BM25Okapi over their tokens (the title's tokens lead each one).
 
@@ -136,8 +146,10 @@ class SearchIndex:
         self.spans: dict[str, tuple[int, int]] = {}
         self.passages = PassageList()
         self.bm25 = BM25Okapi.empty(params.k1, params.b, params.epsilon)
-        self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(self._split_clauses)
-        self._titles = lru_cache(maxsize=TITLE_CACHE)(self._title_tokens)
+        # Caches of the tokenizer's work, shared by every snapshot derived from this one; bound
+        # to the tokenizer, not to this snapshot, so that they never keep an old one alive.
+        self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(partial(_split_clauses, tokenizer))
+        self._titles = lru_cache(maxsize=TITLE_CACHE)(partial(_title_tokens, tokenizer))
         self._latest: list[Article] | None = None
         self._digest: int | None = None
         self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
@@ -287,18 +299,10 @@ class SearchIndex:
         """The tokens of an article's title, as indexed."""
         return self._titles(article.title)
 
-    def _title_tokens(self, title: str) -> frozenset[str]:
-        return frozenset(self.tokenizer.tokens(title))
-
     def clauses(self, i: int) -> tuple[Clause, ...]:
         """The clauses of passage ``i`` with their tokens; recently used passages stay cached,
         so a question tokenises only passages no earlier question has touched."""
         return self._clauses(self.passages[i].text)
-
-    def _split_clauses(self, text: str) -> tuple[Clause, ...]:
-        clauses = split_clauses(text)
-        norms = normalize_each(clauses)
-        return tuple(Clause(c, n, self.tokenizer) for c, n in zip(clauses, norms, strict=True))
 
     def search(
         self, query: Sequence[str], k: int = 10, within: Collection[str] | None = None
