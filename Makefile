@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/extractors.py
 	$(BIN)/python bench/subscriptions.py
 	$(BIN)/python bench/pushes.py
+	$(BIN)/python bench/peers.py
 
 eval: $(STAMP)
 	$(BIN)/python bench/quality.py --qa $(QA)

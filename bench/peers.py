@@ -1,0 +1,134 @@
+"""Retrieval beside peers at ~100k passages, measured in one run on the same passages and the
+same tokens (the project's tokenizer): the project's index, rank_bm25 (the reference, on a sample
+of queries: it scores every document), tantivy-py and bm25s (numpy backend) when installed.
+Columns: p50 / p99 latency of a top-20 query, build seconds, and how often the top 20 equals
+rank_bm25's exactly (ties by document order). tantivy's BM25 has k1 = 1.2 and b = 0.75 fixed
+(ours: k1 = 1.5), and its own idf, so its top 20 is not expected to match exactly.
+
+Usage: python bench/peers.py [--passages 100000]   (pip install tantivy bm25s for the peers)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+import rank_bm25
+
+from common import repo_config
+from newsbot.engine import params_for, tokenizer_for
+from newsbot.index.search import SearchIndex
+from synthetic import questions, synthetic_articles
+
+K = 20
+QUESTIONS = 300
+REFERENCE_SAMPLE = 40
+
+
+def _ms(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return statistics.median(ordered) * 1000, ordered[int(0.99 * (len(ordered) - 1))] * 1000
+
+
+def _exact(ids: list[int], scores: np.ndarray) -> list[int]:
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    return [int(d) for d in order[:K] if scores[d] > 0][: len(ids)] if ids else []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--passages", type=int, default=100_000)
+    args = parser.parse_args()
+    config = repo_config()
+    tokenizer = tokenizer_for(config)
+    articles = synthetic_articles(args.passages)
+    started = time.perf_counter()
+    index = SearchIndex(articles, tokenizer, params_for(config))
+    rows = {"newsbot": [time.perf_counter() - started]}
+    docs = [tokenizer.tokens(index.passages[i].text) for i in range(len(index.passages))]
+    title = {a.id: tokenizer.tokens(a.title) for a in articles}
+    docs = [title[index.passages[i].article_id] + d for i, d in enumerate(docs)]
+    queries = [tokenizer.tokens(q) for q in questions(articles, QUESTIONS)]
+    queries = [q for q in queries if q]
+    print(f"{len(docs):,} passages, {len(queries)} queries (top {K})\n")
+
+    ours: list[list[int]] = []
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        hits = index.search(q, K)
+        times.append(time.perf_counter() - t)
+        ours.append([h.index for h in hits])
+    rows["newsbot"] += [*_ms(times)]
+
+    started = time.perf_counter()
+    reference = rank_bm25.BM25Okapi(docs, k1=config.bm25_k1, b=config.bm25_b)
+    build = time.perf_counter() - started
+    times, agree = [], 0
+    for n, q in enumerate(queries[:REFERENCE_SAMPLE]):
+        t = time.perf_counter()
+        scores = reference.get_scores(q)
+        top = _exact(ours[n], scores)
+        times.append(time.perf_counter() - t)
+        agree += top == ours[n]
+    rows["rank_bm25 (reference)"] = [build, *_ms(times)]
+    print(f"newsbot top {K} equal to rank_bm25's: {agree} of {REFERENCE_SAMPLE} sampled queries\n")
+
+    try:
+        import tantivy
+
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
+        builder.add_unsigned_field("doc", stored=True)
+        schema = builder.build()
+        started = time.perf_counter()
+        tindex = tantivy.Index(schema)
+        writer = tindex.writer(heap_size=200_000_000, num_threads=1)
+        for i, d in enumerate(docs):
+            writer.add_document(tantivy.Document(body=" ".join(d), doc=i))
+        writer.commit()
+        tindex.reload()
+        searcher = tindex.searcher()
+        build = time.perf_counter() - started
+        times = []
+        for q in queries:
+            terms = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in q]
+            t = time.perf_counter()
+            searcher.search(tantivy.Query.boolean_query(terms), K)
+            times.append(time.perf_counter() - t)
+        rows["tantivy (k1 = 1.2)"] = [build, *_ms(times)]
+    except ImportError:
+        print("(tantivy not installed: pip install tantivy)")
+
+    try:
+        import bm25s
+
+        started = time.perf_counter()
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
+        retriever = bm25s.BM25(k1=config.bm25_k1, b=config.bm25_b, method="robertson")
+        retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+        build = time.perf_counter() - started
+        times = []
+        for q in queries:
+            qids = [[vocab[t] for t in q if t in vocab] or [0]]
+            t = time.perf_counter()
+            retriever.retrieve(bm25s.tokenization.Tokenized(ids=qids, vocab=vocab), k=K,
+                               show_progress=False, n_threads=1)  # fmt: skip
+            times.append(time.perf_counter() - t)
+        rows["bm25s (numpy)"] = [build, *_ms(times)]
+    except ImportError:
+        print("(bm25s not installed: pip install bm25s)")
+
+    print("| engine | build s (newsbot's includes tokenising) | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for name, (build, p50, p99) in rows.items():
+        print(f"| {name} | {build:.1f} | {p50:.3f} | {p99:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
