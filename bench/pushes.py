@@ -15,17 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import repo_config
+from common import repo_config, rss_mb
 from newsbot.corpus import Corpus
 from newsbot.engine import Engine, tokenizer_for
 from synthetic import PASSAGES_PER_ARTICLE, questions, synthetic_articles
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> int:

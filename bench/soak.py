@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import BUNDLED_CORPUS, OWN_QA, REPO_ROOT
+from common import BUNDLED_CORPUS, OWN_QA, REPO_ROOT, rss_mb
 
 sys.path.insert(0, str(REPO_ROOT))
 from tests.fake_bot_api import FakeBotAPI
@@ -28,13 +28,6 @@ from tests.fake_bot_api import FakeBotAPI
 TOKEN = "123456:SOAK-token"
 QA = OWN_QA
 OFF_TOPIC = ["量子计算机的原理是什么？", "明天北京天气怎么样？", "世界杯冠军是哪个国家？"]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:

@@ -66,3 +66,14 @@ def tg_config(config: Config) -> Config:
 def tg_engine(tg_config: Config, tokenizer: Tokenizer) -> Engine:
     """An engine for the Telegram handler tests."""
     return Engine(tg_config, tokenizer)
+
+
+@pytest.fixture
+def web_engine(empty_config: Config, tokenizer: Tokenizer) -> Engine:
+    """An engine over an empty corpus with small web limits, for tests against local servers:
+    a one-second timeout, 200 KB pages, two new feed entries a poll."""
+    empty_config.corpus_dir.mkdir()
+    web = dataclasses.replace(
+        empty_config.web, timeout_seconds=1.0, max_page_bytes=200_000, max_entries_per_poll=2
+    )
+    return Engine(dataclasses.replace(empty_config, web=web), tokenizer)

@@ -3,13 +3,11 @@ entries, new entries, updates, a column page without a feed, and failing sources
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
 from newsbot.corpus.feeds import FEED, PAGE
-from newsbot.engine import Engine
 from newsbot.errors import CorpusError
 
 from .test_cli import run
@@ -72,52 +70,45 @@ def web():
     server.stop()
 
 
-@pytest.fixture
-def feed_engine(empty_config, tokenizer) -> Engine:
-    empty_config.corpus_dir.mkdir()
-    web = dataclasses.replace(empty_config.web, timeout_seconds=1.0, max_entries_per_poll=2)
-    return Engine(dataclasses.replace(empty_config, web=web), tokenizer)
-
-
-def test_rss_feed_polled_twice_then_a_new_entry(web, feed_engine):
+def test_rss_feed_polled_twice_then_a_new_entry(web, web_engine):
     web.routes["/rss.xml"] = Route(
         body=rss(web, [1, 2]), content_type="application/rss+xml", headers={"ETag": '"v1"'}
     )
-    feed_engine.feeds.add(web.url("/rss.xml"), "政务要闻")
-    (first,) = feed_engine.poll_feeds()
+    web_engine.feeds.add(web.url("/rss.xml"), "政务要闻")
+    (first,) = web_engine.poll_feeds()
     assert sorted(a.title for a in first.added) == [
         "管城回族区召开防汛工作会议",
         "管城回族区启动老旧小区改造",
     ]
     assert all(a.url.startswith(web.url("/zwyw/")) and a.source == "区政府办" for a in first.added)
-    (second,) = feed_engine.poll_feeds()
+    (second,) = web_engine.poll_feeds()
     assert second.unchanged and not second.added
     assert web.conditional[-1] == ("/rss.xml", '"v1"', None)  # conditional GET sent
     web.routes["/rss.xml"] = Route(body=rss(web, [1, 2, 3]), headers={"ETag": '"v2"'})
-    (third,) = feed_engine.poll_feeds()
+    (third,) = web_engine.poll_feeds()
     assert [a.title for a in third.added] == ["管城回族区举办非遗文化节"]
-    assert "120件" in feed_engine.ask("非遗文化节展出了多少件作品？").answer
+    assert "120件" in web_engine.ask("非遗文化节展出了多少件作品？").answer
 
 
-def test_atom_feed_and_entries_beyond_the_per_poll_bound_wait(web, feed_engine):
+def test_atom_feed_and_entries_beyond_the_per_poll_bound_wait(web, web_engine):
     web.routes["/atom.xml"] = Route(body=atom(web, [1, 2, 3]), content_type="application/atom+xml")
-    feed_engine.feeds.add(web.url("/atom.xml"))
-    (first,) = feed_engine.poll_feeds()
+    web_engine.feeds.add(web.url("/atom.xml"))
+    (first,) = web_engine.poll_feeds()
     assert len(first.added) == 2 and first.waiting == 1  # max_entries_per_poll = 2
-    (second,) = feed_engine.poll_feeds()
+    (second,) = web_engine.poll_feeds()
     assert len(second.added) == 1 and second.waiting == 0
-    assert len(feed_engine.corpus) == 3
+    assert len(web_engine.corpus) == 3
 
 
-def test_full_content_in_the_feed_is_used_without_fetching_the_page(web, feed_engine):
+def test_full_content_in_the_feed_is_used_without_fetching_the_page(web, web_engine):
     web.routes["/full.xml"] = Route(body=rss(web, [3], full=True))
-    feed_engine.feeds.add(web.url("/full.xml"))
-    (report,) = feed_engine.poll_feeds()
+    web_engine.feeds.add(web.url("/full.xml"))
+    (report,) = web_engine.poll_feeds()
     assert [a.title for a in report.added] == ["管城回族区举办非遗文化节"]
     assert "/zwyw/2024/0003.html" not in web.hits
 
 
-def test_a_column_page_without_a_feed(web, feed_engine):
+def test_a_column_page_without_a_feed(web, web_engine):
     links = "".join(
         f'<li><a href="/zwyw/2024/{n:04d}.html">{NEWS[n][0]}</a><span>{NEWS[n][1]}</span></li>'
         for n in (3, 2, 1)
@@ -132,44 +123,44 @@ def test_a_column_page_without_a_feed(web, feed_engine):
         "</div></body></html>"
     )  # fmt: skip
     web.html("/zwyw/", page)
-    feed_engine.feeds.add(web.url("/zwyw/"), "政务要闻栏目", kind=PAGE)
-    (report,) = feed_engine.poll_feeds()
+    web_engine.feeds.add(web.url("/zwyw/"), "政务要闻栏目", kind=PAGE)
+    (report,) = web_engine.poll_feeds()
     assert len(report.added) == 2 and report.waiting == 1
     assert not report.errors and "/zwyw/index_1.html" not in web.hits
 
 
-def test_a_failing_feed_backs_off_and_never_stops_the_others(web, feed_engine):
+def test_a_failing_feed_backs_off_and_never_stops_the_others(web, web_engine):
     web.routes["/bad.xml"] = Route(
         body=b"<rss><channel><item><title>broken", content_type="text/xml"
     )
     web.routes["/rss.xml"] = Route(body=rss(web, [1]))
-    feed_engine.feeds.add(web.url("/bad.xml"), "坏的")
-    feed_engine.feeds.add(web.url("/slow.xml"), "不存在")
-    feed_engine.feeds.add(web.url("/rss.xml"), "好的")
-    reports = {r.feed.name: r for r in feed_engine.poll_feeds()}
+    web_engine.feeds.add(web.url("/bad.xml"), "坏的")
+    web_engine.feeds.add(web.url("/slow.xml"), "不存在")
+    web_engine.feeds.add(web.url("/rss.xml"), "好的")
+    reports = {r.feed.name: r for r in web_engine.poll_feeds()}
     assert "不是有效的" in reports["坏的"].failed and "404" in reports["不存在"].failed
     assert len(reports["好的"].added) == 1
-    assert {r.feed.name for r in feed_engine.poll_feeds()} == {"好的"}  # the failing wait
-    stored = {f.name: f for f in feed_engine.feeds.load()}
+    assert {r.feed.name for r in web_engine.poll_feeds()} == {"好的"}  # the failing wait
+    stored = {f.name: f for f in web_engine.feeds.load()}
     assert stored["坏的"].failures == 1 and stored["坏的"].retry_at > 0
 
 
-def test_an_html_page_given_as_a_feed_says_so(web, feed_engine):
-    feed_engine.feeds.add(web.url("/zwyw/2024/0001.html"), "误加")
-    (report,) = feed_engine.poll_feeds()
+def test_an_html_page_given_as_a_feed_says_so(web, web_engine):
+    web_engine.feeds.add(web.url("/zwyw/2024/0001.html"), "误加")
+    (report,) = web_engine.poll_feeds()
     assert "不是 RSS/Atom" in report.failed and "--page" in report.failed
 
 
-def test_feed_store_refuses_bad_input(feed_engine):
-    feed_engine.feeds.add("http://127.0.0.1:9/rss.xml", "一")
+def test_feed_store_refuses_bad_input(web_engine):
+    web_engine.feeds.add("http://127.0.0.1:9/rss.xml", "一")
     for args in (("http://127.0.0.1:9/rss.xml",), ("http://127.0.0.1:9/x.xml", "一"), ("ftp://x",)):
         with pytest.raises(CorpusError):
-            feed_engine.feeds.add(*args)
+            web_engine.feeds.add(*args)
     with pytest.raises(CorpusError, match="正则"):
-        feed_engine.feeds.add("http://127.0.0.1:9/p", "二", PAGE, "([")
+        web_engine.feeds.add("http://127.0.0.1:9/p", "二", PAGE, "([")
     with pytest.raises(CorpusError):
-        feed_engine.feeds.remove("不存在")
-    assert [f.kind for f in feed_engine.feeds.load()] == [FEED]
+        web_engine.feeds.remove("不存在")
+    assert [f.kind for f in web_engine.feeds.load()] == [FEED]
 
 
 def test_feeds_cli_add_poll_twice_list_remove(web, tmp_path):

@@ -3,14 +3,12 @@ cases; updates in place and near-duplicates."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
 from newsbot.corpus.html import article_from_html, clean_title
 from newsbot.corpus.importers import parse_import
-from newsbot.engine import Engine
 from newsbot.errors import CorpusError
 
 from .test_cli import run
@@ -29,13 +27,6 @@ def web():
     server = WebServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def web_engine(empty_config, tokenizer) -> Engine:
-    empty_config.corpus_dir.mkdir()
-    web = dataclasses.replace(empty_config.web, timeout_seconds=1.0, max_page_bytes=200_000)
-    return Engine(dataclasses.replace(empty_config, web=web), tokenizer)
 
 
 def test_a_cms_page_becomes_a_clean_article():
