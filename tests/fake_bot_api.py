@@ -197,6 +197,21 @@ class FakeBotAPI:
             }
         self._queue({"message": message})
 
+    def push_edit(self, chat_id: int, user_id: int, message_id: int, text: str) -> None:
+        """Queue an edit of a message the user sent earlier."""
+        self._queue(
+            {
+                "edited_message": {
+                    "message_id": message_id,
+                    "date": int(time.time()) - 5,
+                    "edit_date": int(time.time()),
+                    "chat": self._chat(chat_id),
+                    "from": {"id": user_id, "is_bot": False, "first_name": f"用户{user_id}"},
+                    "text": text,
+                }
+            }
+        )
+
     def push_inline_query(self, user_id: int, query: str) -> None:
         """Queue an inline query (@bot 问题 typed in any chat)."""
         self._queue(

@@ -285,3 +285,16 @@ def test_a_long_article_comes_a_part_at_a_time(tg_config, tg_engine):
         assert len(second) == 1 and "第" in second[0]["text"]
 
     run(tg_config, tg_engine, scenario)
+
+
+def test_an_edit_is_answered_again_only_when_it_changes_the_question(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        h.api.push_message(READER, READER, "区总工会主席是谁")
+        asked_id = h.api.updates[-1]["message"]["message_id"]
+        assert "盛伟" in texts(await h.feed())[0]
+        h.api.push_edit(READER, READER, asked_id, "区总工会主席是谁？ ")  # punctuation only
+        assert texts(await h.feed()) == []
+        h.api.push_edit(READER, READER, asked_id, "谁到烟厂空气质量监测站点督导？")
+        assert "张艳敏" in texts(await h.feed())[0]
+
+    run(tg_config, tg_engine, scenario)

@@ -32,6 +32,7 @@ from newsbot.telegram.format import (
 from newsbot.telegram.readers import Readers
 from newsbot.telegram.state import RateLimiter
 from newsbot.telegram.store import BotStore, Sent
+from newsbot.text.normalize import normalize
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,8 @@ class Bot:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None:
             return
+        if update.edited_message is not None and not self._asks_anew(chat.id, update, question):
+            return  # an edit that did not change what is asked (a typo fixed, a space)
         if not await self._metered(update):
             return
         try:
@@ -171,10 +174,18 @@ class Bot:
             doubt = self.engine.config.doubtful_confidence
             doubtful = answer.found and answer.confidence < doubt
             self.store.record(question, answer.found, answer.confidence, doubtful)
-        key = self.store.remember(chat.id, answer)
+        message = update.effective_message
+        asked_id = message.message_id if message else None
+        key = self.store.remember(chat.id, answer, asked_id, question)
         sent = await self._reply(update, answer_html(answer), answer_keyboard(answer, key))
         if sent is not None:
             self.store.sent_as(key, sent.message_id)
+
+    def _asks_anew(self, chat_id: int, update: Update, question: str) -> bool:
+        """Whether an edited message asks something other than what was answered."""
+        message = update.effective_message
+        before = self.store.asked_before(chat_id, message.message_id) if message else None
+        return before is None or _gist(before) != _gist(question)
 
     def _context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Context | None:
         """What a follow-up leans on: the answer replied to, else the chat's latest one."""
@@ -617,6 +628,12 @@ class Bot:
         """Keep the index for the next run (the state is in the database already)."""
         await asyncio.to_thread(self.engine.save)
         self.store.close()
+
+
+def _gist(text: str) -> str:
+    """A question without spacing, punctuation or case: what an edit must change to be asked
+    again."""
+    return re.sub(r"[\W_]+", "", normalize(text))
 
 
 def _int_arg(args: list[str] | None, default: int, low: int, high: int) -> int:

@@ -78,6 +78,11 @@ MIGRATIONS = (
     CREATE INDEX questions_by_answer ON questions (found, question);
     CREATE TABLE totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     """,
+    """
+    ALTER TABLE answers ADD COLUMN asked_id INTEGER;
+    ALTER TABLE answers ADD COLUMN asked TEXT NOT NULL DEFAULT '';
+    CREATE INDEX answers_by_question ON answers (chat_id, asked_id);
+    """,
 )
 # Questions kept one by one for /stats; older ones live on in the totals only.
 QUESTIONS_KEPT = 100_000
@@ -142,8 +147,11 @@ class BotStore:
         with self._lock:
             self._db.close()
 
-    def remember(self, chat_id: int, answer: Answer) -> str:
-        """Record an answer about to be sent; returns the short key its buttons carry."""
+    def remember(
+        self, chat_id: int, answer: Answer, asked_id: int | None = None, asked: str = ""
+    ) -> str:
+        """Record an answer about to be sent (``asked_id``, ``asked``: the reader's message and
+        its text); returns the short key its buttons carry."""
         key = secrets.token_urlsafe(6)
         context = context_of(answer)
         row = (
@@ -156,11 +164,13 @@ class BotStore:
             json.dumps(context.__dict__, ensure_ascii=False) if context else None,
             answer.answer[:1000],
             answer.confidence,
+            asked_id,
+            asked[:500],
         )
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO answers (key, chat_id, created, intent, question, shown, context,"
-                " answer, confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " answer, confidence, asked_id, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             if answer.intent == "question":  # a refusal ends what a follow-up may lean on
@@ -172,6 +182,16 @@ class BotStore:
                 )
             self._prune()
         return key
+
+    def asked_before(self, chat_id: int, asked_id: int) -> str | None:
+        """The text of a reader's message as it was when last answered, if it was."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT asked FROM answers WHERE chat_id = ? AND asked_id = ?"
+                " ORDER BY created DESC LIMIT 1",
+                (chat_id, asked_id),
+            ).fetchone()
+        return row[0] if row else None
 
     def sent_as(self, key: str, message_id: int) -> None:
         """Note the message an answer went out as (a reply to it leans on that answer)."""
