@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from newsbot.config import SAMPLE_PAGE, Config, load_config
 from newsbot.engine import Engine, tokenizer_for
@@ -14,6 +15,11 @@ from newsbot.text.tokenizer import Tokenizer
 
 from .fake_bot_api import ADMIN, OFFLINE_BASE
 from .paths import BUNDLED_CORPUS, REPO_CONFIG
+
+# Property tests check behaviour, not speed: a busy machine (two test workers, a benchmark beside
+# them) must not fail one for taking longer than hypothesis's default 200 ms per example.
+settings.register_profile("newsbot", deadline=None)
+settings.load_profile("newsbot")
 
 SEED_PAGE = SAMPLE_PAGE
 

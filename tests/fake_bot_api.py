@@ -104,6 +104,7 @@ class FakeBotAPI:
         self.hide_sizes = False  # documents and getFile without file_size, as some clients send
         self.blocked: set[int] = set()  # chats whose user blocked the bot (403 on send)
         self.floods = 0  # the next this many sendMessage calls answer 429
+        self.flooded_chats: dict[int, int] = {}  # per chat: its next N sendMessage calls 429
         self.retry_after = 1
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -330,9 +331,13 @@ class FakeBotAPI:
                 "error_code": 403,
                 "description": "Forbidden: bot was blocked by the user",
             }
-        if method == "sendMessage" and self.floods > 0:
+        chat = int(params.get("chat_id") or 0)
+        if method == "sendMessage" and (self.floods > 0 or self.flooded_chats.get(chat, 0) > 0):
             with self.lock:
-                self.floods -= 1
+                if self.flooded_chats.get(chat, 0) > 0:
+                    self.flooded_chats[chat] -= 1
+                else:
+                    self.floods -= 1
             return 429, {
                 "ok": False,
                 "error_code": 429,

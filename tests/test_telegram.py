@@ -473,3 +473,21 @@ def test_state_survives_a_sigkill(tmp_path):
         assert "量子计算机的原理是什么？" in stats
     finally:
         stop_bot(again)
+
+
+def test_a_flooded_chat_does_not_hold_the_others(bot):
+    bot.retry_after = 3
+    bot.flooded_chats[140] = 2  # its next two replies answered 429 (retry after 3 s)
+    start = len(bot.sent)
+    bot.push_message(140, 140, "区总工会主席是谁？")
+    time.sleep(0.5)
+    pushed = time.monotonic()
+    bot.push_message(141, 141, "区总工会主席是谁？")
+    first = bot.wait_for(lambda m: m.get("chat_id") in (140, 141) and m["method"] == "sendMessage",
+                         start=start)  # fmt: skip
+    assert first["chat_id"] == 141  # answered while chat 140 waits out its flood,
+    assert first["at"] - pushed < 2.0  # not after it (that would be 2.6 s or more)
+    late = bot.wait_for(lambda m: m.get("chat_id") == 140 and m["method"] == "sendMessage",
+                        start=start, timeout=30)  # fmt: skip
+    assert "盛伟" in late["text"]
+    bot.retry_after = 1

@@ -8,11 +8,13 @@ import hashlib
 import logging
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import urlsplit
 
 import telegram
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -108,6 +110,44 @@ def webhook_secret(token: str) -> str:
 FLOOD_RETRIES = 10
 
 
+class ChatFairLimiter(AIORateLimiter):
+    """python-telegram-bot's rate limiter (Telegram's broadcast limits), except that a 429 on a
+    message to one chat makes that message wait, not every chat's: one flooded chat must not
+    hold the others' answers."""
+
+    async def process_request(  # type: ignore[override]
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        chat_id = data.get("chat_id")
+        if chat_id is None:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        group = chat_id if isinstance(chat_id, str) or int(chat_id) < 0 else False
+        for attempt in range(FLOOD_RETRIES + 1):
+            try:
+                return await self._run_request(
+                    chat=True,
+                    group=group,
+                    allow_paid_broadcast=bool(data.get("allow_paid_broadcast", False)),
+                    callback=callback,
+                    args=args,
+                    kwargs=kwargs,
+                )
+            except RetryAfter as exc:
+                if attempt == FLOOD_RETRIES:
+                    raise
+                # The wait as a timedelta (the limiter's own way; the int attribute is deprecated).
+                await asyncio.sleep(exc._retry_after.total_seconds() + 0.1)
+        return None
+
+
 def build_application(
     config: Config,
     token: str,
@@ -118,7 +158,7 @@ def build_application(
     the HTTP layer (tests use an offline one)."""
     engine = engine or Engine(config)
     bot = Bot(engine, config.telegram.admin_ids)
-    limiter = AIORateLimiter(max_retries=FLOOD_RETRIES)
+    limiter = ChatFairLimiter(max_retries=FLOOD_RETRIES)
     builder = Application.builder().token(token).rate_limiter(limiter)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
