@@ -23,7 +23,9 @@ def examples(index: SearchIndex) -> tuple[str, ...]:
     if not newest:
         return (LATEST_QUESTION,)
     words = index.tokenizer.tagged(newest[0].title)
-    topic = next((w for w, f in words if f.startswith(_EXAMPLE_TAGS) and len(w) >= 2), None)
+    topic = next(
+        (w for w, f in words if f.startswith(_EXAMPLE_TAGS) and f != "ns" and len(w) >= 2), None
+    )
     return (LATEST_QUESTION, f"{topic}有什么新闻？") if topic else (LATEST_QUESTION,)
 
 

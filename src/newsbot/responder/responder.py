@@ -46,7 +46,7 @@ PERIODS_CACHED = 64
 # Another article is named under the answer when it holds this share of what the answer's does.
 SOURCE_SHARE = 0.8
 NOT_FOUND = "抱歉，新闻库里没有找到能回答这个问题的内容。"
-EMPTY_QUESTION = "请告诉我想了解什么，例如：「谁到烟厂空气质量监测站点督导？」"
+EMPTY_QUESTION = "请告诉我想了解什么，例如：「{example}」"
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,8 @@ class Responder:
         question = question.strip()
         q, weights = self._prepare(question[:MAX_QUESTION_CHARS])
         if not q.terms:
-            return Draft(self._nothing(q, question, EMPTY_QUESTION), {})
+            lead = EMPTY_QUESTION.format(example=examples(self.index)[-1])
+            return Draft(self._nothing(q, question, lead), {})
         norm_q = normalize(q.text)
         wanted = constraints(norm_q, self.index.tokenizer)
         if any(c.kind == "year" for c in wanted):  # checked as a constraint, often only the date's
