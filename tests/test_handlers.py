@@ -298,3 +298,15 @@ def test_an_edit_is_answered_again_only_when_it_changes_the_question(tg_config, 
         assert "张艳敏" in texts(await h.feed())[0]
 
     run(tg_config, tg_engine, scenario)
+
+
+def test_a_button_of_a_deleted_article_says_so(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        (answer,) = [m for m in await h.say(READER, "区总工会主席是谁？") if "text" in m]
+        source = answer["reply_markup"]["inline_keyboard"][0][0]
+        article_id = tg_engine.ask("区总工会主席是谁？").sources[0].id
+        tg_engine.delete(article_id)  # as another process's delete, once noticed, does
+        h.api.push_callback(READER, READER, source["callback_data"], answer["message"])
+        assert texts(await h.feed()) == ["该文章已删除。"]
+
+    run(tg_config, tg_engine, scenario)
