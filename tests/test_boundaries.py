@@ -3,6 +3,7 @@ files, renamed files, damaged state, file modes, NUL bytes, emoji-only articles.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 
@@ -11,6 +12,7 @@ import pytest
 from newsbot.corpus.article import Article, to_markdown
 from newsbot.corpus.importers import parse_import
 from newsbot.corpus.store import MAX_ARTICLE_FILE_BYTES, Corpus
+from newsbot.engine import Engine
 from newsbot.errors import CorpusError
 from newsbot.telegram.store import BotStore
 
@@ -126,3 +128,16 @@ def test_a_failed_save_leaves_no_partial_snapshot(engine, monkeypatch):
     before = sorted((engine.config.state_dir / "index").glob("snap-*"))
     engine.save()  # logged, not raised
     assert sorted((engine.config.state_dir / "index").glob("snap-*")) == before
+
+
+def test_an_unwritable_data_folder_still_answers_with_one_warning(config, tokenizer, caplog):
+    blocked = config.data_dir.parent / "data-is-a-file"
+    blocked.write_text("not a folder", "utf-8")
+    engine = Engine(dataclasses.replace(config, data_dir=blocked), tokenizer)
+    assert "盛伟" in engine.ask("区总工会主席是谁？").answer
+    engine.add([NEWS])  # the corpus itself is writable: articles are still stored
+    engine.save()
+    assert "cannot be written" in caplog.text and (config.corpus_dir / "news.md").exists()
+    store = BotStore(blocked / "bot.sqlite3")
+    store.record("问题", True, 0.9, False)
+    assert store.report()[0].startswith("已回答问题 1 个") and "lasts this run only" in caplog.text

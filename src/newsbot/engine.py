@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +59,26 @@ def responder_for(config: Config, index: SearchIndex) -> Responder:
     return Responder(index, config)
 
 
+def _usable_state_dir(wanted: Path) -> Path:
+    """``wanted`` made ready for the index and caches; when it cannot be written (a read-only
+    or full disk, a file in its place), a private temporary folder for this run instead, with
+    one warning: answers still come, only what would speed up the next start is lost."""
+    try:
+        private_dir(wanted / "index")
+        return wanted
+    except OSError as exc:
+        fallback = Path(tempfile.mkdtemp(prefix="newsbot-state-"))
+        atexit.register(shutil.rmtree, fallback, ignore_errors=True)
+        private_dir(fallback / "index")
+        log.warning(
+            "data folder %s cannot be written (%s): state is kept in %s for this run only",
+            wanted,
+            exc.strerror or exc,
+            fallback,
+        )
+        return fallback
+
+
 class Engine:
     """Owns the corpus and the current index; writers are serialised, readers never wait."""
 
@@ -65,16 +88,14 @@ class Engine:
         self.config = config
         self.tokenizer = tokenizer or tokenizer_for(config)
         self.params = params_for(config)
-        private_dir(config.state_dir / "index")
+        self.state_dir = _usable_state_dir(config.state_dir)
         # Writers of this corpus, in this process (the thread lock) and in others (the file lock).
         self._write_lock = threading.RLock()
-        self._writers = FileLock(
-            config.state_dir / "writers.lock", timeout=config.lock_wait_seconds
-        )
+        self._writers = FileLock(self.state_dir / "writers.lock", timeout=config.lock_wait_seconds)
         with self._writing():
-            self.corpus = Corpus(config.corpus_dir, cache=config.state_dir / "corpus.json")
+            self.corpus = Corpus(config.corpus_dir, cache=self.state_dir / "corpus.json")
             self._folder_stamp = self._stamp()
-        self._cache = config.state_dir / "index"
+        self._cache = self.state_dir / "index"
         self._dirty = threading.Event()
         self._save_lock = threading.Lock()  # one snapshot written at a time
         self._saver: threading.Thread | None = None
@@ -305,7 +326,7 @@ class Engine:
     @property
     def feeds(self) -> FeedStore:
         """The feeds and column pages this corpus follows (state under the data dir)."""
-        return FeedStore(self.config.state_dir / "feeds.json")
+        return FeedStore(self.state_dir / "feeds.json")
 
     def follow(self, url: str, name: str | None = None) -> Feed:
         """Follow ``url`` as a feed or, when it is an HTML page, as a column page."""

@@ -125,8 +125,13 @@ class BotStore:
     short transaction, so a crash loses at most the answer being recorded)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA user_version").fetchone()
+        except (OSError, sqlite3.Error) as exc:  # answers still come; nothing is kept
+            log.warning("bot state cannot be kept in %s (%s): it lasts this run only", path, exc)
+            self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
