@@ -209,3 +209,20 @@ def test_newsbot_stats_reads_what_the_bot_recorded(tg_config, tg_engine, tmp_pat
     out = shown.stdout.decode()
     assert shown.returncode == 0 and "已回答问题 2 个，未找到答案 1 个（50%）" in out
     assert "量子计算机的原理是什么？" in out and "👎 1" in out
+
+
+def test_a_daily_subscriber_gets_one_digest_instead_of_pushes(tg_config, tg_engine):
+    async def scenario(h: Harness) -> None:
+        await h.bot.post_init(h.app)
+        assert "每天汇总一次" in texts(await h.say(READER, "/subscribe 垃圾分类 每日"))[0]
+        start = len(h.api.sent)
+        await h.say(ADMIN, f"/add {SORTING}", user=ADMIN)
+        await asyncio.sleep(0.5)
+        assert await _pushes(h, READER, start, 1, seconds=0.3) == []  # held for the digest
+        await h.bot.readers.digest(None)
+        (digest,) = [m for m in h.api.sent[start:] if m.get("chat_id") == READER]
+        assert "订阅日报" in digest["text"] and "区城管局召开垃圾分类推进会" in digest["text"]
+        await h.bot.readers.digest(None)  # sent once
+        assert len([m for m in h.api.sent[start:] if m.get("chat_id") == READER]) == 1
+
+    run_harness(tg_config, tg_engine, scenario)

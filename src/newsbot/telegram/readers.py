@@ -163,8 +163,8 @@ class Readers:
         if key:
             self.bot.keys[key] = article.id
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("原文", callback_data=data)]])
-        if await self._send(chat_id, text, markup):
-            self.bot.store.mark_sent(chat_id, [article.id])
+        await self._send(chat_id, text, markup)
+        self.bot.store.mark_sent(chat_id, [article.id])  # tried: a failed push is not retried
 
     async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> bool:
         """Send a push; a reader who blocked the bot loses their subscriptions."""
@@ -193,8 +193,9 @@ class Readers:
                     f"（{article.date or '日期不详'}）/article_{article.id.replace('-', '_')}\n"
                     f"  {html.escape(sentence[:120])}"
                 )
-            if len(lines) > 1 and await self._send(chat_id, "\n".join(lines), None):
-                self.bot.store.mark_sent(chat_id, [a for a, _, _ in items])
+            if len(lines) > 1:
+                await self._send(chat_id, "\n".join(lines), None)
+            self.bot.store.mark_sent(chat_id, [a for a, _, _ in items])
 
     # --- feedback ------------------------------------------------------------------------------
 
