@@ -124,3 +124,17 @@ def test_the_same_body_under_another_title_or_byline_is_a_duplicate(web_engine):
     reposted = f"【转载】区里部署防汛\n本报讯（记者 张三 通讯员 李四）{body.replace('，', ', ')}"
     result, _ = web_engine.import_data("b.txt", reposted.encode())
     assert not result.added and result.duplicates
+
+
+def test_a_repost_with_a_figure_changed_is_a_near_duplicate(web_engine):
+    body = "\n\n".join(FLOOD)
+    web_engine.import_data("a.txt", f"防汛工作会议召开\n{body}".encode())
+    changed = body.replace("32处", "33处").replace("12个单位", "十二个单位")
+    result, _ = web_engine.import_data("b.txt", f"区里部署防汛\n{changed}".encode())
+    assert not result.added and result.duplicates[0][1] == web_engine.corpus.articles[0].id
+    other = (
+        "5月28日，管城回族区召开安全生产工作会议，区长孙晓峰出席会议并讲话，要求各单位开展"
+        "隐患排查，6月10日前完成全部整改，确保安全生产形势稳定。会议由副区长主持。"
+    )
+    result, _ = web_engine.import_data("c.txt", f"安全生产工作会议召开\n{other}".encode())
+    assert len(result.added) == 1  # same names and dates, another article

@@ -26,6 +26,7 @@ from newsbot.corpus.web import new_client, page_article
 from newsbot.errors import CorpusError, NewsbotError
 from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex
+from newsbot.index.similar import near_duplicate
 from newsbot.responder import Answer, Responder
 from newsbot.responder.followup import Context
 from newsbot.text.tokenizer import Tokenizer
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 SAVE_DELAY = 5.0
 # An import of at least this many articles hands the memory it freed back to the system.
 RELEASE_AFTER_ARTICLES = 1000
+# Imports of at most this many articles are checked for near-duplicates (pushes, feeds).
+NEAR_CHECK_MAX = 100
 # Smaller changes hand freed memory back at most this often.
 RELEASE_SECONDS = 1.0
 
@@ -264,7 +267,9 @@ class Engine:
         tokenised; only the ones written reach the index."""
         with self._writing():
             self._catch_up()
+            articles, near = self._without_near_duplicates(list(articles))
             fresh, duplicates = self.corpus.plan(articles, update)
+            duplicates = duplicates + near
             if not fresh:
                 return AddResult((), duplicates)
             replacing = {a.id for a in fresh if a.id in self.corpus}
@@ -306,6 +311,23 @@ class Engine:
         except OSError as exc:
             raise CorpusError(f"无法读取 {path}：{exc.strerror}") from None
         return self.import_data(path.name, data, year=year, source=source)
+
+    def _without_near_duplicates(
+        self, articles: list[Article]
+    ) -> tuple[list[Article], tuple[tuple[Article, str], ...]]:
+        """``articles`` less those nearly repeating a stored one (with its id). Checked for
+        pushes and feeds, a few articles at a time; a bulk import relies on the exact
+        fingerprint (a search per article would cost it minutes)."""
+        if len(articles) > NEAR_CHECK_MAX:
+            return articles, ()
+        kept, near = [], []
+        for article in articles:
+            other = None if article.id in self.corpus else near_duplicate(self.index, article)
+            if other is None:
+                kept.append(article)
+            else:
+                near.append((article, other))
+        return kept, tuple(near)
 
     def _release(self, force: bool = False) -> None:
         """Hand the memory a change freed back to the system (each push leaves a snapshot's
