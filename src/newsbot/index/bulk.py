@@ -41,9 +41,11 @@ _terms: tuple[str, Vocabulary] | None = None
 _Batch = tuple[list[tuple[Passage, ...]], int, list[str], np.ndarray, np.ndarray, list[int]]
 
 
-def _init(tokenizer: Tokenizer, params: IndexParams) -> None:
+def _init(tokenizer: Tokenizer, params: IndexParams, parent: int) -> None:
     global _worker
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # ``parent`` is the pool owner's pid, passed in: a worker still starting when its parent
+    # died would already see its adopter in getppid() and never notice.
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     tokenizer.tokens("预热")
     _worker = (tokenizer, params)
 
@@ -119,7 +121,10 @@ class _Pools:
                 self._shutdown()
                 context = multiprocessing.get_context("spawn")  # threads may run here: no fork
                 self._pool = ProcessPoolExecutor(
-                    n_workers, mp_context=context, initializer=_init, initargs=(tokenizer, params)
+                    n_workers,
+                    mp_context=context,
+                    initializer=_init,
+                    initargs=(tokenizer, params, os.getpid()),
                 )
                 self._key = key
             pool = self._pool
