@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from newsbot.responder.extract import TITLED
 from newsbot.text.tokenizer import CN_NUMERALS, MEASURE_WORDS, Tokenizer
 
 _CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
@@ -20,7 +21,6 @@ _COUNTED = "|".join(
 )
 _NUMERAL = re.compile(rf"(?<=第)[{CN_NUMERALS}]+|[{CN_NUMERALS}]+(?=(?:{_COUNTED}))")
 _DAY_HAO = re.compile(r"(\d{1,2}月\d{1,2})号")
-_TITLE = re.compile(r"《([^》]{1,60})》")
 _DATE = re.compile(r"(?<!\d)(?:(\d{4})年)?(\d{1,2})月(?:(\d{1,2})日)?")
 _YEAR = re.compile(r"(?<!\d)(\d{4})年")
 _ORDINAL = re.compile(rf"第\d+(?:{_COUNTED})?")
@@ -102,7 +102,7 @@ def constraints(norm: str, tokenizer: Tokenizer) -> tuple[Constraint, ...]:
         return norm[origin[start] : max(origin[end], last)]
 
     found: list[Constraint] = []
-    for match in _TITLE.finditer(text):
+    for match in TITLED.finditer(text):
         found.append(Constraint("title", match.group(), (match.group(1),)))
     for match in _DATE.finditer(text):
         year, month, day = match.groups()

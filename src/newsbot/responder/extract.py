@@ -53,7 +53,8 @@ _DAY = re.compile(r"\d{1,2}[日号]|上午|下午|晚上|凌晨|周[一二三四
 _YEAR_ONLY = re.compile(rf"\d{{2,4}}年|{CN_YEAR}|[今去前明]年|年代|世纪")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几日")
 _ASKS_YEAR = re.compile(r"哪年|哪一年|几年")
-_WORK = re.compile(r"《[^》]{1,60}》")
+# A quoted title (「《管城区全民健身计划》」), the group its text.
+TITLED = re.compile(r"《([^》]{1,60})》")
 _REASON = re.compile(r"由于|因为|原因|为了|鉴于|缘于|因(?!此|而)")  # causes, not consequences
 # A sentence opening with one of these rests on the one before it (「在此背景下」), and one drawing
 # a consequence (「公园由此得名」) follows what it draws it from: the fact is in the sentence
@@ -67,7 +68,11 @@ _NAMED = re.compile(
 )
 TAGS = {"person": ("nr",), "place": ("ns",), "org": ("nt",)}
 _TAG_EXTRA = {"place": _PLACE, "org": _ORG}
-_FOUND_BY = {"reason": _REASON.findall, "name": _NAMED.findall, "work": _WORK.findall}
+_FOUND_BY = {
+    "reason": _REASON.findall,
+    "name": _NAMED.findall,
+    "work": lambda t: [m.group() for m in TITLED.finditer(t)],
+}
 
 
 @dataclass(frozen=True)

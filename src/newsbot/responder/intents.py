@@ -40,7 +40,7 @@ _GENERAL_NEWS = frozenset(
     ["新闻", "消息", "报道", "动态", "资讯", "文章", "情况", "新鲜事", "事情", "大事", "事"]
 )
 # A topic asked for by a short word stands for any of these (an article holding one matches).
-_TOPIC_OF = {"会": "会议|大会|座谈会|推进会|研讨会|动员会|表彰会"}
+_TOPIC_OF = {"会": ("会议", "大会", "座谈会", "推进会", "研讨会", "动员会", "表彰会")}
 # Words around a "what's new" question that name no topic (「区里最近有什么新闻」).
 _PLACE_FILLERS = re.compile(
     r"区里|全区|本区|我们区|咱们区|咱区|我区|市里|这里|这边|本地|当地|我们这|咱们这|我们|咱们|一下|请问|告诉我"
@@ -50,12 +50,11 @@ _PLACE_FILLERS = re.compile(
 
 @dataclass(frozen=True)
 class Intent:
-    """A message's intent; for ``latest``, the topic the news is asked about (None: any news)
-    and the rest of the message beside the asking phrase."""
+    """A message's intent; for ``latest``, the topic the news is asked about (empty: any news)
+    as the words any one of which makes an article about it."""
 
     name: str
-    topic: str | None = None
-    rest: str = ""
+    topic: tuple[str, ...] = ()
 
 
 def _words(table: str) -> frozenset[str]:
@@ -90,8 +89,8 @@ def intent_of(message: str, without_period: str | None = None) -> Intent:
         general = noun in _GENERAL_NEWS
         if rest and not general:  # 「2014年，吕志兴有哪些活动？」 asks about him
             return Intent(QUESTION)
-        topic = rest or (None if general else _TOPIC_OF.get(noun, noun))
-        return Intent(LATEST, topic, rest)
+        topic = (rest,) if rest else () if general else _TOPIC_OF.get(noun, (noun,))
+        return Intent(LATEST, topic)
     return Intent(QUESTION)
 
 

@@ -54,7 +54,7 @@ def latest(
     question: str,
     index: SearchIndex,
     count: int,
-    topic: str | None = None,
+    topic: tuple[str, ...] = (),
     period: Period | None = None,
 ) -> Answer:
     """The newest articles (of ``topic``, dated in ``period``), newest first; a period or topic
@@ -74,10 +74,10 @@ def latest(
         about = _about(index, topic, articles)
         articles = [a for a in articles if a.id in about]
         if not articles:
-            named = topic.split("|")[0]
+            named = topic[0]
             return _none(question, index, f"新闻库里没有{when}关于“{named}”的报道。", label)
     shown = articles[:count]
-    named = topic.split("|")[0] if topic else None
+    named = topic[0] if topic else None
     what = f"{when}关于“{named}”的报道" if named else f"{when or '最新'}的报道"
     lines = [f"{what}（共 {len(articles)} 篇，最新的在前）："]
     lines += [f"{k}. {_date(a)}《{a.title}》" for k, a in enumerate(shown, start=1)]
@@ -93,12 +93,12 @@ def _none(question: str, index: SearchIndex, lead: str, label: str | None) -> An
     return Answer(question, False, lead + hint, sources, intent=LATEST, period=label)
 
 
-def _about(index: SearchIndex, topic: str, articles: list[Article]) -> set[str]:
-    """The ids of ``articles`` holding every word of ``topic`` (or of one of its ``|``
-    alternatives) in a passage or the title."""
+def _about(index: SearchIndex, topic: tuple[str, ...], articles: list[Article]) -> set[str]:
+    """The ids of ``articles`` holding every word of one of ``topic``'s alternatives in a
+    passage or the title."""
     within = {a.id for a in articles}
     about: set[str] = set()
-    for alternative in topic.split("|"):
+    for alternative in topic:
         terms = list(dict.fromkeys(index.tokenizer.tokens(alternative)))
         if not terms:
             continue

@@ -29,8 +29,8 @@ from newsbot.telegram.format import (
     callback_key,
     ids_from_command,
 )
+from newsbot.telegram.ratelimit import RateLimiter
 from newsbot.telegram.readers import Readers
-from newsbot.telegram.state import RateLimiter
 from newsbot.telegram.store import BotStore, Sent
 from newsbot.text.normalize import normalize
 

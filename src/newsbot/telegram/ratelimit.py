@@ -1,4 +1,4 @@
-"""Per-process state of the bot: the per-user rate limits (the durable state is in store.py)."""
+"""The per-user rate limit of the bot (the durable state is in store.py)."""
 
 from __future__ import annotations
 
