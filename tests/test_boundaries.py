@@ -141,3 +141,14 @@ def test_an_unwritable_data_folder_still_answers_with_one_warning(config, tokeni
     store = BotStore(blocked / "bot.sqlite3")
     store.record("问题", True, 0.9, False)
     assert store.report()[0].startswith("已回答问题 1 个") and "lasts this run only" in caplog.text
+
+
+def test_old_questions_fold_into_the_totals(tmp_path, monkeypatch):
+    from newsbot.telegram import store as store_module
+
+    monkeypatch.setattr(store_module, "QUESTIONS_KEPT", 100)
+    store = BotStore(tmp_path / "bot.sqlite3")
+    for n in range(300):
+        store.record(f"问题{n}", n % 3 != 0, 0.5, False)
+    kept = store._db.execute("SELECT COUNT(*) FROM questions").fetchone()[0]
+    assert kept <= 110 and store.report()[0] == "已回答问题 300 个，未找到答案 100 个（33%）"

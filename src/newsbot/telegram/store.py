@@ -242,7 +242,7 @@ class BotStore:
                 (time.time(), question.strip()[:200], int(found), round(confidence, 4),
                  int(doubtful)),
             )  # fmt: skip
-            count = self._db.execute("SELECT COUNT(*) FROM questions").fetchone()[0]
+            count = self._rows("questions")
             if count > QUESTIONS_KEPT * 1.1:
                 self._fold(count - QUESTIONS_KEPT)
 
@@ -454,8 +454,14 @@ class BotStore:
             row = self._db.execute("SELECT text FROM posts WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def _rows(self, table: str) -> int:
+        """About how many rows ``table`` holds, from its first and last rowid (rows leave from
+        the oldest end only): two index lookups, where COUNT(*) reads the table every insert."""
+        low, high = self._db.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}").fetchone()
+        return 0 if high is None else high - low + 1
+
     def _prune(self) -> None:
-        count = self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+        count = self._rows("answers")
         if count > ANSWERS_KEPT * 1.1:
             self._db.execute(
                 "DELETE FROM answers WHERE key IN (SELECT key FROM answers ORDER BY created"
