@@ -364,6 +364,9 @@ def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
 
             assert post("forged") == 403
             assert post(webhook_secret(TOKEN)) == 200
+            # Refused on the headers: the server answers without waiting for the 95 MB body.
+            assert _status_before_body(port, "forged", 95_000_000) == 403
+            assert _status_before_body(port, webhook_secret(TOKEN), 95_000_000) == 413
             reply = api.wait_for(lambda m: m.get("chat_id") == 108)
             assert "盛伟" in reply["text"]
             assert len(api.replies_to(108)) == 1
@@ -375,6 +378,21 @@ def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
                 process.wait()
             api.stop()
     assert TOKEN not in log_path.read_text()
+
+
+def _status_before_body(port: int, secret: str, declared: int) -> int:
+    """The status the webhook answers a POST declaring ``declared`` bytes, of which only the
+    headers and 64 KB are sent."""
+    import socket
+
+    head = (
+        f"POST /tg/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.encode() + b"{" * 65536)
+        reply = sock.recv(200).decode("latin-1")  # a timeout here: it waited for the body
+    return int(reply.split()[1])
 
 
 def _free_port() -> int:

@@ -64,6 +64,9 @@ class TelegramConfig:
     webhook_url: str | None = setting(None, "public HTTPS URL for webhook mode (else long polling)")
     webhook_listen: str = setting("127.0.0.1", "address the webhook server listens on")
     webhook_port: int = setting(8443, "port the webhook server listens on", low=1, high=65535)
+    webhook_max_bytes: int = setting(
+        1_000_000, "largest webhook body read (larger calls refused)", low=10_000, high=50_000_000
+    )
     questions_per_minute: int = setting(10, "questions per user per minute", low=1, high=1000)
     context_ttl_seconds: int = setting(
         300, "how long a follow-up leans on the previous question", low=0, high=86400
@@ -186,6 +189,7 @@ ENV_KEYS: Mapping[str, str] = {
     "NEWSBOT_TELEGRAM_WEBHOOK_URL": "telegram.webhook_url",
     "NEWSBOT_TELEGRAM_WEBHOOK_LISTEN": "telegram.webhook_listen",
     "NEWSBOT_TELEGRAM_WEBHOOK_PORT": "telegram.webhook_port",
+    "NEWSBOT_TELEGRAM_WEBHOOK_MAX_BYTES": "telegram.webhook_max_bytes",
 }
 
 

@@ -31,6 +31,7 @@ from newsbot.engine import Engine
 from newsbot.errors import NewsbotError
 from newsbot.logs import redact
 from newsbot.telegram.handlers import Bot
+from newsbot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
 EXIT_USER_ERROR = 2
@@ -259,13 +260,14 @@ def _serve(config: Config, token: str) -> int:
     tg = config.telegram
     if tg.webhook_url:
         log.info("starting webhook on %s:%s", tg.webhook_listen, tg.webhook_port)
-        app.run_webhook(
+        run_webhook(
+            app,
+            path=urlsplit(tg.webhook_url).path,
             listen=tg.webhook_listen,
             port=tg.webhook_port,
-            url_path=urlsplit(tg.webhook_url).path.lstrip("/"),
-            webhook_url=tg.webhook_url,
-            secret_token=webhook_secret(token),
-            allowed_updates=Update.ALL_TYPES,
+            url=tg.webhook_url,
+            secret=webhook_secret(token),
+            max_bytes=tg.webhook_max_bytes,
         )
     else:
         log.info("starting long polling")
