@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,8 @@ from newsbot.corpus.store import MAX_ARTICLE_FILE_BYTES, Corpus
 from newsbot.engine import Engine
 from newsbot.errors import CorpusError
 from newsbot.telegram.store import BotStore
+
+from .mounts import read_only, tiny_disk
 
 SECRET = Article(id="secret", title="服务器口令", body="服务器口令是hunter2，请勿外传。")
 NEWS = Article(id="news", title="防汛会议召开", body="5月27日，区里召开防汛工作会议，部署汛期。")
@@ -55,19 +60,48 @@ def test_delete_removes_the_file_that_holds_the_article_whatever_its_name(tmp_pa
     assert len(Corpus(root, cache=tmp_path / "cache.json")) == 0  # and it stays deleted
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
-def test_a_read_only_corpus_refuses_delete_with_a_reason(tmp_path):
+def _newsbot(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CONFIG": ""}
+    command = [sys.executable, "-m", "newsbot.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def _one_line_reason(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    return line
+
+
+def test_a_read_only_corpus_refuses_delete_and_import_with_one_line(tmp_path):
     root = tmp_path / "corpus"
     root.mkdir()
     (root / "news.md").write_text(to_markdown(NEWS), "utf-8")
-    corpus = Corpus(root)
-    root.chmod(0o500)
-    try:
-        with pytest.raises(CorpusError, match="无法删除"):
-            corpus.delete("news")
-        assert "news" in corpus
-    finally:
-        root.chmod(0o700)
+    upload = tmp_path / "new.txt"
+    upload.write_text("新闻标题\n\n区里召开了环境整治推进会。", "utf-8")
+    data = tmp_path / "data"
+    with read_only(root) as view:
+        deleted = _newsbot("--corpus", str(view), "delete", "news", data=data)
+        assert deleted.returncode == 2
+        assert "无法删除" in _one_line_reason(deleted)
+        imported = _newsbot("--corpus", str(view), "import", str(upload), data=data)
+        assert imported.returncode == 2
+        assert "写入文章失败" in _one_line_reason(imported)
+        listed = _newsbot("--corpus", str(view), "list", data=data)
+    assert listed.returncode == 0 and "news" in listed.stdout
+    assert [p.name for p in root.iterdir()] == ["news.md"]
+
+
+def test_a_full_data_disk_still_answers_and_leaves_no_partial_snapshot(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "news.md").write_text(to_markdown(NEWS), "utf-8")
+    with tiny_disk(tmp_path / "data", "64k") as data:
+        asked = _newsbot("--corpus", str(root), "ask", "什么时候召开防汛工作会议？", data=data)
+        assert asked.returncode == 0 and "5月27日" in asked.stdout
+        assert "could not save the index" in _one_line_reason(asked)
+        assert not list(data.rglob("snap-*")), "a half-written snapshot was left behind"
+        again = _newsbot("--corpus", str(root), "ask", "什么时候召开防汛工作会议？", data=data)
+        assert again.returncode == 0 and "5月27日" in again.stdout
 
 
 def test_a_damaged_stats_file_is_kept_aside_and_reported(tmp_path, caplog):
@@ -152,3 +186,14 @@ def test_old_questions_fold_into_the_totals(tmp_path, monkeypatch):
         store.record(f"问题{n}", n % 3 != 0, 0.5, False)
     kept = store._db.execute("SELECT COUNT(*) FROM questions").fetchone()[0]
     assert kept <= 110 and store.report()[0] == "已回答问题 300 个，未找到答案 100 个（33%）"
+
+
+def test_a_read_only_data_folder_still_answers_with_one_warning(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "news.md").write_text(to_markdown(NEWS), "utf-8")
+    (tmp_path / "data").mkdir()
+    with read_only(tmp_path / "data") as data:
+        asked = _newsbot("--corpus", str(root), "ask", "什么时候召开防汛工作会议？", data=data)
+    assert asked.returncode == 0 and "5月27日" in asked.stdout
+    assert "WARNING" in _one_line_reason(asked)

@@ -16,6 +16,7 @@ from newsbot.engine import Engine
 from newsbot.telegram.app import build_application
 
 from .fake_bot_api import ADMIN, BOT_USER, FakeBotAPI, OfflineRequest
+from .mounts import read_only
 
 TOKEN = "123456:OFFLINE-token"
 READER = 7
@@ -310,3 +311,19 @@ def test_a_button_of_a_deleted_article_says_so(tg_config, tg_engine):
         assert texts(await h.feed()) == ["该文章已删除。"]
 
     run(tg_config, tg_engine, scenario)
+
+
+def test_delete_in_a_read_only_corpus_says_why_and_keeps_the_article(tg_config, tokenizer):
+    with read_only(tg_config.corpus_dir) as view:
+        engine = Engine(dataclasses.replace(tg_config, corpus_dir=view), tokenizer)
+        article_id = engine.corpus.articles[0].id
+
+        async def scenario(h: Harness) -> None:
+            (prompt,) = await h.say(ADMIN, f"/delete {article_id}", user=ADMIN)
+            button = prompt["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            h.api.push_callback(ADMIN, ADMIN, button, prompt["message"])
+            (reason,) = texts(await h.feed())
+            assert reason.startswith("未删除：无法删除") and "出错" not in reason
+
+        run(tg_config, engine, scenario)
+        assert article_id in engine.corpus

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsbot.config import TOKEN_ENV, Config
+from newsbot.errors import os_reason
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _data_dir(config: Config) -> Check:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        return Check("数据目录", False, f"{folder} 不可写：{exc.strerror}")
+        return Check("数据目录", False, f"{folder} 不可写：{os_reason(exc)}")
     return Check("数据目录", True, f"{folder}：可写")
 
 

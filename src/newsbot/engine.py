@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -23,7 +24,7 @@ from newsbot.corpus.feeds import Feed, FeedStore, PollReport, detect_kind, poll
 from newsbot.corpus.importers import ImportReport, check_size, parse_import
 from newsbot.corpus.store import private_dir
 from newsbot.corpus.web import new_client, page_article
-from newsbot.errors import CorpusError, NewsbotError
+from newsbot.errors import CorpusError, NewsbotError, os_reason
 from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.index.similar import near_duplicate
@@ -104,7 +105,7 @@ class Engine:
         self._saver: threading.Thread | None = None
         self._watcher: threading.Thread | None = None
         self._listeners: list[Callable[[list[Article]], None]] = []
-        self._released_at = 0.0
+        self._released_at = -math.inf  # the first change releases, however soon after boot
         with self._writing():
             self._responder = responder_for(config, self._open_index(rebuild))
 
@@ -309,7 +310,7 @@ class Engine:
         except IsADirectoryError:
             raise CorpusError(f"{path} 是目录，不是文件") from None
         except OSError as exc:
-            raise CorpusError(f"无法读取 {path}：{exc.strerror}") from None
+            raise CorpusError(f"无法读取 {path}：{os_reason(exc)}") from None
         return self.import_data(path.name, data, year=year, source=source)
 
     def _without_near_duplicates(

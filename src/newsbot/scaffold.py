@@ -12,7 +12,7 @@ from newsbot.config import CONFIG_NAME, RESOURCES, SAMPLE_PAGE, SAMPLE_SOURCE, d
 from newsbot.corpus import Corpus
 from newsbot.corpus.importers import parse_import
 from newsbot.corpus.store import atomic_write
-from newsbot.errors import NewsbotError
+from newsbot.errors import NewsbotError, os_reason
 
 DICTIONARIES = {
     "userdict": "userdict.txt",
@@ -73,7 +73,7 @@ def init(target: Path, sample: bool = False, force: bool = False) -> list[str]:
                 shutil.copyfile(RESOURCES / name, target / name)
         atomic_write(config, config_text())
     except OSError as exc:
-        raise NewsbotError(f"无法写入 {target}：{exc.strerror}") from None
+        raise NewsbotError(f"无法写入 {target}：{os_reason(exc)}") from None
     lines = [f"已创建 {config}、{corpus}/ 和词典文件。"]
     if sample:
         articles = parse_import(SAMPLE_PAGE.name, SAMPLE_PAGE.read_bytes(), source=SAMPLE_SOURCE)

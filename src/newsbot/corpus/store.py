@@ -29,7 +29,7 @@ from newsbot.corpus.article import (
     to_markdown,
     validate_id,
 )
-from newsbot.errors import CorpusError
+from newsbot.errors import CorpusError, os_reason
 
 log = logging.getLogger(__name__)
 LOGGED = 20
@@ -539,7 +539,7 @@ class Corpus:
         if len(added) > LOGGED:
             log.info("stored %d more articles", len(added) - LOGGED)
         if failure is not None:
-            raise CorpusError(f"写入文章失败：{failure}") from failure
+            raise CorpusError(f"写入文章失败：{os_reason(failure)}（{self.root}）") from failure
         return added
 
     def _write_all(self, articles: list[Article]) -> tuple[list[Article], OSError | None]:
@@ -595,7 +595,7 @@ class Corpus:
             except FileNotFoundError:
                 pass  # removed by hand meanwhile: it is gone either way
             except OSError as exc:
-                raise CorpusError(f"无法删除 {self.root / name}：{exc.strerror}") from None
+                raise CorpusError(f"无法删除 {self.root / name}：{os_reason(exc)}") from None
             _fsync_dir(self.root)
             del self._articles[article.id]
             self._fingerprints().pop(article.fingerprint, None)

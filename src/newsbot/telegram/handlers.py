@@ -461,7 +461,12 @@ class Bot:
         if article is None:
             await query.answer("文章已不存在。")
             return
-        await asyncio.to_thread(self.engine.delete, article.id)
+        try:
+            await asyncio.to_thread(self.engine.delete, article.id)
+        except NewsbotError as exc:  # a read-only corpus: a reason, and the article stays
+            await query.answer("未删除")
+            await query.edit_message_text(f"未删除：{html.escape(str(exc))}")
+            return
         await query.answer("已删除")
         await query.edit_message_text(
             f"已删除《{html.escape(article.title)}》。", parse_mode=ParseMode.HTML
