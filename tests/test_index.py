@@ -117,9 +117,7 @@ def test_a_clause_holds_the_terms_among_its_tokens_cutting_only_when_one_is_writ
     clauses = [c for i in range(len(index)) for c in index.clauses(i)]
     words = sorted({t for c in clauses[:200] for t in c.tokens})
 
-    def forms(terms: list[str]) -> dict[str, tuple[str, ...]]:
-        return {t: engine.tokenizer.written(t) for t in terms}
-
+    forms = engine.tokenizer.forms
     for n, clause in enumerate(clauses):
         terms = [*words[n % 7 :: 7], "管城回族区", "不存在的词"]
         assert clause.held(forms(terms)) == clause.tokens & set(terms)

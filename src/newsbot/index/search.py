@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 
@@ -15,9 +15,9 @@ from newsbot.config import Config
 from newsbot.corpus.article import Article, collection_digest, digest_changed
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, PassageList, split_passages
-from newsbot.text.normalize import normalize_each
+from newsbot.text.normalize import normalize, normalize_each
 from newsbot.text.sentences import split_clauses
-from newsbot.text.tokenizer import Tokenizer
+from newsbot.text.tokenizer import Forms, Tokenizer
 
 CLAUSE_CACHE = 2048
 TITLE_CACHE = 4096
@@ -67,10 +67,11 @@ class Clause:
     def tokens(self) -> frozenset[str]:
         return frozenset(self.tokenizer.normalized_tokens(self.norm))
 
-    def held(self, forms: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
-        """Which terms of ``forms`` (term → how it can be written, ``Tokenizer.written``) are
-        among this clause's tokens; the tokens are cut only when one is written here at all."""
-        written = [t for t, ways in forms.items() if any(w in self.norm for w in ways)]
+    def held(self, forms: Forms) -> frozenset[str]:
+        """Which terms of ``forms`` (``Tokenizer.forms``) are among this clause's tokens; the
+        tokens are cut only when one is written here at all."""
+        norm = self.norm
+        written = {t for t, w in forms if w in norm}
         return self.tokens.intersection(written) if written else frozenset()
 
 
@@ -115,8 +116,8 @@ def indexed_terms(
     return encode_passages(tokenizer.encoder(vocab.ids), title, passages)
 
 
-def _title_tokens(tokenizer: Tokenizer, title: str) -> frozenset[str]:
-    return frozenset(tokenizer.tokens(title))
+def _title_clause(tokenizer: Tokenizer, title: str) -> Clause:
+    return Clause(title, normalize(title), tokenizer)
 
 
 def _split_clauses(tokenizer: Tokenizer, text: str) -> tuple[Clause, ...]:
@@ -149,7 +150,7 @@ class SearchIndex:
         # Caches of the tokenizer's work, shared by every snapshot derived from this one; bound
         # to the tokenizer, not to this snapshot, so that they never keep an old one alive.
         self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(partial(_split_clauses, tokenizer))
-        self._titles = lru_cache(maxsize=TITLE_CACHE)(partial(_title_tokens, tokenizer))
+        self._titles = lru_cache(maxsize=TITLE_CACHE)(partial(_title_clause, tokenizer))
         self._latest: list[Article] | None = None
         self._digest: int | None = None
         self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
@@ -297,7 +298,12 @@ class SearchIndex:
 
     def title_tokens(self, article: Article) -> frozenset[str]:
         """The tokens of an article's title, as indexed."""
-        return self._titles(article.title)
+        return self._titles(article.title).tokens
+
+    def title_held(self, article: Article, forms: Forms) -> frozenset[str]:
+        """Which terms of ``forms`` (``Clause.held``) the article's title was indexed with; the
+        title is cut only when one of them is written there."""
+        return self._titles(article.title).held(forms)
 
     def clauses(self, i: int) -> tuple[Clause, ...]:
         """The clauses of passage ``i`` with their tokens; recently used passages stay cached,

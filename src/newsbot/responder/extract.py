@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clause
@@ -173,15 +174,25 @@ class _Fit:
         words = frozenset().union(*(self.hits[k] for k in clauses))
         chars = frozenset().union(*(self.char_hits[k] for k in clauses))
         pairs = frozenset().union(*(self.pair_hits[k] for k in clauses))
-        value = share(self.terms, words) + CHAR_WEIGHT * share(self.chars, chars)
-        value += PAIR_WEIGHT * share(self.pairs, pairs)
+        terms, chars_total, pairs_total = self._totals
+        value = _share(self.terms, words, terms)
+        value += CHAR_WEIGHT * _share(self.chars, chars, chars_total)
+        value += PAIR_WEIGHT * _share(self.pairs, pairs, pairs_total)
         return value + (TYPE_BONUS if any(self.typed[k] for k in clauses) else 0.0), words
+
+    @cached_property
+    def _totals(self) -> tuple[float, float, float]:
+        """The sums ``share`` divides by, added once rather than for every span scored."""
+        return tuple(math.fsum(w.values()) for w in (self.terms, self.chars, self.pairs))
 
 
 def share(weights: Mapping[str, float], present: Collection[str]) -> float:
     """The share of ``weights`` whose keys are in ``present``, summed exactly so that set order
     never decides a tie."""
-    total = math.fsum(weights.values())
+    return _share(weights, present, math.fsum(weights.values()))
+
+
+def _share(weights: Mapping[str, float], present: Collection[str], total: float) -> float:
     return math.fsum(w for k, w in weights.items() if k in present) / total if total else 0.0
 
 
@@ -200,13 +211,13 @@ def extract(
     an ellipsis marks text left out."""
     texts = [c.text for c in clauses]
     norm_question = normalize(question)
-    forms = {t: tokenizer.written(t) for t in terms}  # once per question, not per clause
+    forms = tokenizer.forms(terms)  # once per question, not per clause
     pairs = dict.fromkeys(_pairs(norm_question, chars.keys()), 1.0)
     fit = _Fit(
         terms,
         chars,
         [c.held(forms) for c in clauses],
-        [frozenset(chars.keys() & set(c.norm)) for c in clauses],
+        [frozenset(ch for ch in chars if ch in c.norm) for c in clauses],
         list(map(answer_evidence(qtype, norm_question, tokenizer), (c.norm for c in clauses))),
         pairs,
         [frozenset(p for p in pairs if p in c.norm) for c in clauses],

@@ -21,6 +21,9 @@ from newsbot.text.normalize import normalize
 if TYPE_CHECKING:
     import jieba
 
+# Terms paired with the ways each can be written in normalised text (``Tokenizer.forms``).
+Forms = tuple[tuple[str, str], ...]
+
 TAG_CACHE = 8192
 KEPT_CACHE = 1_000_000
 # Bump when a change here changes the tokens, so that saved indexes are rebuilt.
@@ -275,6 +278,11 @@ class Tokenizer:
         """How ``token`` can be written in normalised text: a token is a piece of the text it
         came from, or a synonym's canonical word for one of its variants."""
         return self._written.get(token, (token,))
+
+    def forms(self, terms: Iterable[str]) -> Forms:
+        """Each of ``terms`` with each way it can be written (``written``), flat: checking a
+        text for them is one pass."""
+        return tuple((t, w) for t in terms for w in self.written(t))
 
     def encoder(self, ids: Mapping[str, int]) -> Callable[[str], list[int]]:
         """``tokens`` as ids from ``ids`` (a mapping that numbers new terms itself), with one
