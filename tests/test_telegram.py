@@ -367,6 +367,7 @@ def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
             # Refused on the headers: the server answers without waiting for the 95 MB body.
             assert _status_before_body(port, "forged", 95_000_000) == 403
             assert _status_before_body(port, webhook_secret(TOKEN), 95_000_000) == 413
+            assert _status_before_body(port, webhook_secret(TOKEN), None) == 411  # chunked
             reply = api.wait_for(lambda m: m.get("chat_id") == 108)
             assert "盛伟" in reply["text"]
             assert len(api.replies_to(108)) == 1
@@ -380,17 +381,19 @@ def test_webhook_mode_accepts_only_telegrams_calls(tmp_path):
     assert TOKEN not in log_path.read_text()
 
 
-def _status_before_body(port: int, secret: str, declared: int) -> int:
-    """The status the webhook answers a POST declaring ``declared`` bytes, of which only the
-    headers and 64 KB are sent."""
+def _status_before_body(port: int, secret: str, declared: int | None) -> int:
+    """The status the webhook answers a POST declaring ``declared`` bytes (None: chunked, no
+    length), of which only the headers and 64 KB are sent."""
     import socket
 
+    length = f"Content-Length: {declared}" if declared else "Transfer-Encoding: chunked"
     head = (
         f"POST /tg/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {declared}\r\n\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\n{length}\r\n\r\n"
     )
+    body = b"{" * 65536 if declared else b"10000\r\n" + b"{" * 65536 + b"\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(head.encode() + b"{" * 65536)
+        sock.sendall(head.encode() + body)
         reply = sock.recv(200).decode("latin-1")  # a timeout here: it waited for the body
     return int(reply.split()[1])
 

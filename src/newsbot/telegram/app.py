@@ -10,7 +10,6 @@ import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import urlsplit
 
 import telegram
 from telegram import Update
@@ -260,15 +259,7 @@ def _serve(config: Config, token: str) -> int:
     tg = config.telegram
     if tg.webhook_url:
         log.info("starting webhook on %s:%s", tg.webhook_listen, tg.webhook_port)
-        run_webhook(
-            app,
-            path=urlsplit(tg.webhook_url).path,
-            listen=tg.webhook_listen,
-            port=tg.webhook_port,
-            url=tg.webhook_url,
-            secret=webhook_secret(token),
-            max_bytes=tg.webhook_max_bytes,
-        )
+        run_webhook(app, tg, webhook_secret(token))
     else:
         log.info("starting long polling")
         app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -12,11 +12,14 @@ import logging
 import signal
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import tornado.httpserver
 import tornado.web
 from telegram import Update
 from telegram.ext import Application, ExtBot
+
+from newsbot.config import TelegramConfig
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -39,8 +42,10 @@ class _UpdateHandler(tornado.web.RequestHandler):
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
-        declared = self.request.headers.get("Content-Length", "0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
+        declared = self.request.headers.get("Content-Length")
+        if declared is None or not declared.isdigit():  # Telegram always says how long
+            raise tornado.web.HTTPError(HTTPStatus.LENGTH_REQUIRED)
+        if int(declared) > self.max_bytes:
             raise tornado.web.HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         self.request.connection.set_max_body_size(self.max_bytes)  # type: ignore[union-attr]
 
@@ -63,7 +68,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
         self.finish()  # the status alone: nothing about the server for an unknown caller
 
     def log_exception(self, *args: Any) -> None:
-        log.debug("webhook request refused", exc_info=args if args[0] else None)
+        log.debug("webhook request refused: %s", args[1])
 
 
 class _Server(tornado.web.Application):
@@ -71,30 +76,28 @@ class _Server(tornado.web.Application):
         """Requests go unlogged: a flood of forged calls must not flood the log."""
 
 
-async def _serve(
-    app: Application, path: str, listen: str, port: int, url: str, secret: str, max_bytes: int
-) -> None:
+async def _serve(app: Application, tg: TelegramConfig, secret: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises instead
             loop.add_signal_handler(sig, stop.set)
-    routes = [
-        (
-            f"/{path.strip('/')}/?",
-            _UpdateHandler,
-            {"app": app, "secret": secret, "max_bytes": max_bytes},
-        )
-    ]
+    assert tg.webhook_url is not None
+    path = urlsplit(tg.webhook_url).path.strip("/")
+    shared = {"app": app, "secret": secret, "max_bytes": tg.webhook_max_bytes}
     server = tornado.httpserver.HTTPServer(
-        _Server(routes), max_body_size=max_bytes, max_buffer_size=max_bytes
+        _Server([(f"/{path}/?", _UpdateHandler, shared)]),
+        max_body_size=tg.webhook_max_bytes,
+        max_buffer_size=tg.webhook_max_bytes,
     )
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     try:
-        server.listen(port, address=listen)
-        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        server.listen(tg.webhook_port, address=tg.webhook_listen)
+        await app.bot.set_webhook(
+            tg.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+        )
         await app.start()
         await stop.wait()
     finally:
@@ -109,10 +112,7 @@ async def _serve(
             await app.post_shutdown(app)
 
 
-def run_webhook(
-    app: Application, path: str, listen: str, port: int, url: str, secret: str, max_bytes: int
-) -> None:
-    """Serve updates posted to ``listen:port/path`` until SIGINT or SIGTERM."""
-    asyncio.get_event_loop().run_until_complete(
-        _serve(app, path, listen, port, url, secret, max_bytes)
-    )
+def run_webhook(app: Application, tg: TelegramConfig, secret: str) -> None:
+    """Serve updates posted to the path of ``tg.webhook_url`` on ``tg.webhook_listen:port``
+    until SIGINT or SIGTERM."""
+    asyncio.get_event_loop().run_until_complete(_serve(app, tg, secret))
