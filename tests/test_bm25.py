@@ -125,6 +125,34 @@ def test_pruned_top_k_equals_scoring_every_document(seed, monkeypatch):
     assert pruned > 90  # the test exercises pruning, not only its fallback
 
 
+@pytest.mark.parametrize("capacity", [10**9, 700])
+def test_kept_weights_score_as_computed_ones(capacity, monkeypatch):
+    """Weights kept from earlier queries (every term's here; with a small capacity, some are
+    dropped on the way) give the same documents and scores, bit for bit, as computing them."""
+    rng = random.Random(capacity)
+    docs = _corpus(500, 9)
+    index = BM25Okapi.from_tokens(docs)
+    gone = rng.sample(range(index.n_docs), 40)
+    index = index.remove(gone, [index.vocab.encode(docs[d]) for d in gone])
+    queries = [q + rng.choices(VOCAB[:5], k=3) for q in _queries(9, 40)]
+    monkeypatch.setattr(bm25, "PRUNE_SHARE", 1)
+
+    def answers(ours: BM25Okapi) -> list[object]:
+        return [
+            (ours.score(q)[0].tolist(), ours.score(q)[1].tolist(), _best(ours.top(q, 5, 0), 5))
+            for q in queries
+        ]
+
+    monkeypatch.setattr(bm25, "CACHE_MIN_POSTINGS", 10**9)
+    computed = answers(index._with(index.segments, index.stats))
+    monkeypatch.setattr(bm25, "CACHE_MIN_POSTINGS", 1)
+    monkeypatch.setattr(bm25, "CACHE_POSTINGS", capacity)
+    cached = index._with(index.segments, index.stats)
+    assert answers(cached) == computed  # filling the cache
+    assert answers(cached) == computed  # from it
+    assert 0 < cached._cache._size <= capacity
+
+
 def test_incremental_equals_fresh_on_the_same_documents():
     docs = _corpus(200, 11)
     step = BM25Okapi.from_tokens(docs[:150])

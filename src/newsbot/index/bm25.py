@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -30,6 +31,10 @@ PRUNE_SHARE = 2
 DENSE_SHARE = 8
 # Documents scored in full to find a first k-th best score to prune with.
 PRUNE_SEED = 512
+# Terms with at least this many postings keep their weights between queries (``_WeightCache``),
+# up to this many weights per snapshot (8 bytes each).
+CACHE_MIN_POSTINGS = 1_000
+CACHE_POSTINGS = 4_000_000
 # Relative margin against rounding when comparing sums of weights added in another order.
 PRUNE_SLACK = 1e-9
 
@@ -175,6 +180,37 @@ def _enough(terms: list[str], found: Found, k: int) -> int:
         if held >= k:
             return n
     return len(terms)
+
+
+class _WeightCache:
+    """The postings weights of the terms a snapshot's recent queries used most, up to
+    ``capacity`` weights in all: common terms (asking words among them) recur in most queries,
+    and computing their weights is most of a query's work."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, term: str) -> np.ndarray | None:
+        with self._lock:
+            weights = self._items.get(term)
+            if weights is not None:
+                self._items.move_to_end(term)
+            return weights
+
+    def put(self, term: str, weights: np.ndarray) -> None:
+        if len(weights) > self.capacity:
+            return
+        with self._lock:
+            if term in self._items:
+                return
+            self._items[term] = weights
+            self._size += len(weights)
+            while self._size > self.capacity:
+                _, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped)
 
 
 class _Ids(dict[str, int]):
@@ -378,6 +414,7 @@ class BM25Okapi:
         self.vocab, self.segments, self.stats = vocab, segments, stats
         self.k1, self.b, self.epsilon = k1, b, epsilon
         self._scratch = threading.local()
+        self._cache = _WeightCache(CACHE_POSTINGS)
 
     @classmethod
     def empty(cls, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> BM25Okapi:
@@ -578,7 +615,7 @@ class BM25Okapi:
         stored, where a dead document weighs 0 (filtering every term's postings cost more than
         filtering the results once)."""
         if self.dead:
-            kept = self.stats.alive[docs]
+            kept = np.flatnonzero(self.stats.alive[docs])
             return docs[kept], values[kept]
         return docs, values
 
@@ -593,16 +630,19 @@ class BM25Okapi:
             found = self._found(query)
         terms = [t for t in query if t in found]
         if len(terms) == 1:
-            return found[terms[0]][0], self._weights(terms[0], *found[terms[0]])
+            return found[terms[0]][0], self._term_weights(terms[0], *found[terms[0]])
         if not terms:
             return np.empty(0, DOC), np.empty(0)
-        weights = {t: self._weights(t, *found[t]) for t in found}
+        weights = {t: self._term_weights(t, *found[t]) for t in found}
         postings = np.concatenate([found[t][0] for t in terms])
         values = np.concatenate([weights[t] for t in terms])
         if len(postings) * DENSE_SHARE < self.n_docs:
             return _summed(postings, values)
         # One pass adding each document's weights in query order, as rank_bm25 adds them.
         total = np.bincount(postings, weights=values, minlength=self.n_docs)
+        if min(map(self.idf, found)) > 0:  # every live posting weighs more than 0
+            docs = np.flatnonzero(total != 0)  # faster on a mask than on the floats
+            return docs.astype(DOC), total[docs]
         touched = self._touched()
         try:
             touched[postings] = True
@@ -648,9 +688,10 @@ class BM25Okapi:
         # The other terms, the weightiest first: each one's exact weights lower the bound left.
         for term in sorted(found.keys() - weights.keys(), key=bound.__getitem__, reverse=True):
             theta = max(theta, _kth(partial, k) * (1 - PRUNE_SLACK))
-            keep = partial + rest >= theta
-            docs, partial = docs[keep], partial[keep]
-            weights = {t: w[keep] for t, w in weights.items()}
+            keep = np.flatnonzero(partial + rest >= theta)  # gathers beat masks here
+            if len(keep) < len(docs):
+                docs, partial = docs[keep], partial[keep]
+                weights = {t: w[keep] for t, w in weights.items()}
             weights[term] = self._looked_up(term, *found[term], docs)
             partial += weights[term] * count[term]
             rest -= bound[term]
@@ -685,23 +726,33 @@ class BM25Okapi:
     def _placed(self, terms: list[str], found: Found, docs: np.ndarray) -> dict[str, np.ndarray]:
         """Each term's weight in each of ``docs`` (sorted), which hold all of its postings."""
         if len(terms) == 1:
-            return {terms[0]: self._weights(terms[0], *found[terms[0]])}
+            return {terms[0]: self._term_weights(terms[0], *found[terms[0]])}
         where = self._positions()  # meaningful at ``docs`` only: never cleared
         where[docs] = np.arange(len(docs), dtype=np.int32)
         out = {}
         for term in terms:
             held, tfs = found[term]
             out[term] = np.zeros(len(docs))
-            out[term][where[held]] = self._weights(term, held, tfs)
+            out[term][where[held]] = self._term_weights(term, held, tfs)
         return out
 
     def _looked_up(
         self, term: str, held: np.ndarray, tfs: np.ndarray, docs: np.ndarray
     ) -> np.ndarray:
-        """The weight of ``term`` in each of ``docs`` (sorted), 0 where it is absent."""
-        at, hit = _lookup(held, docs)
+        """The weight of ``term`` in each of ``docs`` (sorted), 0 where it is absent; the
+        shorter of the two sorted lists is searched for in the longer."""
         out = np.zeros(len(docs))
-        out[hit] = self._weights(term, docs[hit], tfs[at[hit]])
+        if not len(docs):
+            return out
+        known = self._cache.get(term)
+        if len(held) < len(docs):
+            at, hit = _lookup(docs, held)
+            found = known[hit] if known is not None else self._weights(term, held[hit], tfs[hit])
+            out[at[hit]] = found
+        else:
+            at, hit = _lookup(held, docs)
+            at = at[hit]
+            out[hit] = known[at] if known is not None else self._weights(term, docs[hit], tfs[at])
         return out
 
     def _positions(self) -> np.ndarray:
@@ -718,6 +769,18 @@ class BM25Okapi:
         if not hasattr(scratch, "touched"):
             scratch.touched = np.zeros(self.n_docs, bool)
         return scratch.touched
+
+    def _term_weights(self, term: str, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
+        """``_weights`` of a term's whole postings (read-only); a common term's are kept for
+        the snapshot's next queries."""
+        if len(docs) < CACHE_MIN_POSTINGS:
+            return self._weights(term, docs, tfs)
+        weights = self._cache.get(term)
+        if weights is None:
+            weights = self._weights(term, docs, tfs)
+            weights.flags.writeable = False
+            self._cache.put(term, weights)
+        return weights
 
     def _weights(self, term: str, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:
         """idf * tf * (k1 + 1) / (tf + norm) for each posting, in place (the same values as

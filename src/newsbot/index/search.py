@@ -334,7 +334,7 @@ class SearchIndex:
             # Every document scoring at least the k-th score is kept, so that ties at the cut
             # are broken by document order below, not by where argpartition left them.
             kth = -np.partition(-scores, k - 1)[k - 1]
-            kept = scores >= kth
+            kept = np.flatnonzero(scores >= kth)
             docs, scores = docs[kept], scores[kept]
         order = np.lexsort((docs, -scores))[:k]
         passages = self.passages
