@@ -153,6 +153,28 @@ def test_kept_weights_score_as_computed_ones(capacity, monkeypatch):
     assert 0 < cached._cache._size <= capacity
 
 
+def test_one_by_one_adds_keep_few_segments_and_fresh_scores():
+    """Documents pushed one at a time are merged into about log2(n) segments; with some
+    removed on the way, the scores still equal a fresh build over the live documents."""
+    docs = _corpus(200, 11)
+    index = BM25Okapi.empty()
+    rng = random.Random(11)
+    gone: list[int] = []
+    for n, doc in enumerate(docs):
+        index = index.add([index.vocab.encode(doc)])
+        if rng.random() < 0.1:
+            gone.append(n)
+            index = index.remove([n], [index.vocab.encode(doc)])
+    assert len(index.segments) <= 9
+    starts = [s.start for s in index.segments]
+    assert starts == sorted(starts) and starts[0] == 0
+    live = [d for n, d in enumerate(docs) if n not in gone]
+    fresh = rank_bm25.BM25Okapi(live)
+    for query in _queries(11):
+        assert np.allclose(_live_scores(index, query), fresh.get_scores(query), rtol=0, atol=1e-9)
+        assert _best(index.top(query, 5, 0), 5) == _best(index.score(query), 5)
+
+
 def test_incremental_equals_fresh_on_the_same_documents():
     docs = _corpus(200, 11)
     step = BM25Okapi.from_tokens(docs[:150])

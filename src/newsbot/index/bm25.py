@@ -35,6 +35,8 @@ PRUNE_SEED = 512
 # up to this many weights per snapshot (8 bytes each).
 CACHE_MIN_POSTINGS = 1_000
 CACHE_POSTINGS = 4_000_000
+# The newest segments are merged while the last holds at least 1/MERGE_RATIO of the one before.
+MERGE_RATIO = 2
 # Relative margin against rounding when comparing sums of weights added in another order.
 PRUNE_SLACK = 1e-9
 
@@ -476,7 +478,32 @@ class BM25Okapi:
             n_alive,
             total_len,
         )
-        return self._with((*self.segments, segment), stats)
+        return self._with(self._merged((*self.segments, segment), stats), stats)
+
+    def _merged(self, segments: tuple[Segment, ...], stats: Stats) -> tuple[Segment, ...]:
+        """``segments`` with the newest ones merged while the last is at least 1/MERGE_RATIO
+        the size of the one before it: a query looks a term up once per segment, and this keeps
+        the segments few (about log2 of the documents) at a cost of log2 merges per document."""
+        merge = 1
+        size = segments[-1].n_docs
+        while merge < len(segments) and size * MERGE_RATIO >= segments[-merge - 1].n_docs:
+            size += segments[-merge - 1].n_docs
+            merge += 1
+        if merge == 1:
+            return segments
+        parts = segments[-merge:]
+        triples = [s.triples() for s in parts]
+        start = parts[0].start
+        avgdl = stats.total_len / stats.n_alive
+        merged = segment_from_triples(
+            start,
+            np.concatenate([t for t, _, _ in triples]),
+            np.concatenate([d for _, d, _ in triples]),
+            np.concatenate([f.astype(np.int64) for _, _, f in triples]),
+            self._normalise(stats.doc_len[start:], avgdl),
+            avgdl,
+        )
+        return (*segments[:-merge], merged)
 
     def remove(self, docs: Sequence[int], documents: Sequence[np.ndarray]) -> BM25Okapi:
         """A new snapshot without documents ``docs`` (their numbers stay reserved), given each

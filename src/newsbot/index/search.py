@@ -21,8 +21,9 @@ from newsbot.text.tokenizer import Forms, Tokenizer
 
 CLAUSE_CACHE = 2048
 TITLE_CACHE = 4096
-# Compact (one segment, dead passages dropped) when either grows past this.
-MAX_SEGMENTS = 16
+# Compact (one segment, dead passages dropped) when either grows past this (the newest segments
+# are merged as they come, so the count stays near log2 of the passages).
+MAX_SEGMENTS = 32
 MAX_DEAD_SHARE = 0.25
 
 
