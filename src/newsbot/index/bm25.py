@@ -702,8 +702,8 @@ class BM25Okapi:
         # plus those bounds stay below theta.
         bound = {t: idf[t] * self._peak(t) * count[t] for t in found}
         essential, rest = [], 0.0
-        for term in sorted(found, key=bound.__getitem__):
-            if rest + bound[term] < theta and not essential:
+        for term in sorted(found, key=lambda t: len(found[t][0]) / bound[t], reverse=True):
+            if rest + bound[term] < theta:
                 rest += bound[term]
             else:
                 essential.append(term)
