@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -211,6 +215,7 @@ def test_parallel_tokenising_equals_serial(tokenizer, monkeypatch, words):
     monkeypatch.setattr(bulk, "PARALLEL_MIN_CHARS", 1)
     monkeypatch.setattr(bulk, "BATCH_CHARS", 2000)
     monkeypatch.setattr(bulk, "workers", lambda: 2)
+    monkeypatch.setattr(bulk.CoreWatch, "free", lambda self, cores: float(cores))
     parallel = SearchIndex(articles, tokenizer, tokenise=bulk.tokenise)
     serial = SearchIndex(articles, tokenizer, tokenise=tokenise_serially)
     assert [p.id for p in parallel.passages] == [p.id for p in serial.passages]
@@ -219,6 +224,37 @@ def test_parallel_tokenising_equals_serial(tokenizer, monkeypatch, words):
     ]
     for q in [f"第3次{event}", place, "5月5日"]:
         assert ranking(parallel, tokenizer, q) == ranking(serial, tokenizer, q)
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux's CPU counters")
+def test_busy_cores_keep_tokenising_in_this_process(tokenizer, monkeypatch, caplog):
+    """With every core taken by another process, workers would only take turns with it: the
+    articles are cut here, one core, with the same tokens."""
+    articles = [
+        Article(id=f"b{n}", title=f"第{n}篇", body=f"{n}月{n}日，管城区召开第{n}次会议。" * 40)
+        for n in range(1, 9)
+    ]
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_CHARS", 1)
+    monkeypatch.setattr(bulk, "BATCH_CHARS", 500)
+    monkeypatch.setattr(bulk, "workers", lambda: 2)
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(os.cpu_count() or 2)
+    ]
+    try:
+        time.sleep(0.3)
+        watch = bulk.CoreWatch()
+        time.sleep(0.5)
+        assert watch.free(2) < bulk.PARALLEL_MIN_FREE_CORES
+        with caplog.at_level(logging.INFO, logger="newsbot.index.bulk"):
+            real = SearchIndex(articles, tokenizer, tokenise=bulk.tokenise)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert "tokenising on one core" in caplog.text
+    serial = SearchIndex(articles, tokenizer, tokenise=tokenise_serially)
+    assert real.bm25.documents() == serial.bm25.documents()
 
 
 def test_a_running_engine_saves_its_index_soon_after_a_change(config, tokenizer, monkeypatch):

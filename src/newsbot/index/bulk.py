@@ -33,6 +33,8 @@ from newsbot.text.tokenizer import Tokenizer
 log = logging.getLogger(__name__)
 # Below this many characters starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 2_000_000
+# Workers are started only when other processes leave at least this many cores idle.
+PARALLEL_MIN_FREE_CORES = 1.5
 BATCH_CHARS = 400_000
 
 _worker: tuple[Tokenizer, IndexParams] | None = None
@@ -158,14 +160,75 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
+def _machine_busy() -> tuple[int, int] | None:
+    """CPU time of the whole machine so far, busy and in all, in clock ticks (Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    if len(ticks) < 5:
+        return None
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # less idle and waiting for the disk
+
+
+class CoreWatch:
+    """Watches how busy the machine's cores are while this process works, to tell how many
+    of them other processes leave free."""
+
+    def __init__(self) -> None:
+        self._machine = _machine_busy()
+        self._own = _own_cpu()
+        self._started = time.monotonic()
+
+    def free(self, cores: int) -> float:
+        """Of ``cores``, how many other processes left idle since the watch began (all of them
+        where the machine's counters cannot be read)."""
+        now = _machine_busy()
+        elapsed = time.monotonic() - self._started
+        if self._machine is None or now is None or now[1] <= self._machine[1] or elapsed <= 0:
+            return float(cores)
+        busy = (now[0] - self._machine[0]) / (now[1] - self._machine[1])
+        others = busy * (os.cpu_count() or cores) - (_own_cpu() - self._own) / elapsed
+        return max(0.0, min(float(cores), (os.cpu_count() or cores) - others))
+
+
+def _own_cpu() -> float:
+    """CPU seconds this process has used (all its threads)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def tokenise(
     articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, vocab: Vocabulary
 ) -> list[Tokenised]:
-    """Tokenise ``articles``: in worker processes when there are enough of them."""
+    """Tokenise ``articles``: in worker processes when there are enough of them and the cores
+    are free. The first batch is cut here while the cores are watched: with another process
+    busy on them, workers would only take turns with it, and serial is as fast."""
     chars = sum(len(a.body) + len(a.title) for a in articles)
     n_workers = workers()
     if chars < PARALLEL_MIN_CHARS or n_workers < 2:
         return tokenise_serially(articles, tokenizer, params, vocab)
+    watch = CoreWatch()
+    first = next(_batches(articles))
+    out = tokenise_serially(first, tokenizer, params, vocab)
+    rest = articles[len(first) :]
+    free = watch.free(n_workers)
+    if free < PARALLEL_MIN_FREE_CORES:
+        log.info("tokenising on one core: %.1f of %d cores free", free, n_workers)
+        return out + tokenise_serially(rest, tokenizer, params, vocab)
+    return out + _in_workers(rest, tokenizer, params, vocab, n_workers)
+
+
+def _in_workers(
+    articles: Sequence[Article],
+    tokenizer: Tokenizer,
+    params: IndexParams,
+    vocab: Vocabulary,
+    n_workers: int,
+) -> list[Tokenised]:
+    """Tokenise ``articles`` in the pool of ``n_workers`` processes."""
+    chars = sum(len(a.body) + len(a.title) for a in articles)
     log.info("tokenising %d articles (%d characters) on %d cores", len(articles), chars, n_workers)
     started = time.perf_counter()
     out: list[Tokenised] = []
