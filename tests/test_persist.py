@@ -231,11 +231,12 @@ def test_busy_cores_keep_tokenising_in_this_process(tokenizer, monkeypatch, capl
     """With every core taken by another process, workers would only take turns with it: the
     articles are cut here, one core, with the same tokens."""
     articles = [
-        Article(id=f"b{n}", title=f"第{n}篇", body=f"{n}月{n}日，管城区召开第{n}次会议。" * 40)
-        for n in range(1, 9)
+        Article(id=f"b{n}", title=f"第{n}篇", body=f"{n}月{n}日，管城区召开第{n}次会议。" * 400)
+        for n in range(1, 41)
     ]
     monkeypatch.setattr(bulk, "PARALLEL_MIN_CHARS", 1)
-    monkeypatch.setattr(bulk, "BATCH_CHARS", 500)
+    monkeypatch.setattr(bulk, "BATCH_CHARS", 5000)
+    monkeypatch.setattr(bulk, "WATCH_SECONDS", 0.1)
     monkeypatch.setattr(bulk, "workers", lambda: 2)
     hogs = [
         subprocess.Popen([sys.executable, "-c", "while True: pass"])

@@ -33,8 +33,11 @@ from newsbot.text.tokenizer import Tokenizer
 log = logging.getLogger(__name__)
 # Below this many characters starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 2_000_000
-# Workers are started only when other processes leave at least this many cores idle.
+# Workers are started only when other processes leave at least this many cores idle, as seen
+# while this process cuts the first batches for at least WATCH_SECONDS (the kernel counts CPU
+# time in hundredths of a second).
 PARALLEL_MIN_FREE_CORES = 1.5
+WATCH_SECONDS = 0.25
 BATCH_CHARS = 400_000
 
 _worker: tuple[Tokenizer, IndexParams] | None = None
@@ -181,6 +184,10 @@ class CoreWatch:
         self._own = _own_cpu()
         self._started = time.monotonic()
 
+    def seconds(self) -> float:
+        """How long the watch has run."""
+        return time.monotonic() - self._started
+
     def free(self, cores: int) -> float:
         """Of ``cores``, how many other processes left idle since the watch began (all of them
         where the machine's counters cannot be read)."""
@@ -203,16 +210,19 @@ def tokenise(
     articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, vocab: Vocabulary
 ) -> list[Tokenised]:
     """Tokenise ``articles``: in worker processes when there are enough of them and the cores
-    are free. The first batch is cut here while the cores are watched: with another process
+    are free. The first batches are cut here while the cores are watched: with another process
     busy on them, workers would only take turns with it, and serial is as fast."""
     chars = sum(len(a.body) + len(a.title) for a in articles)
     n_workers = workers()
     if chars < PARALLEL_MIN_CHARS or n_workers < 2:
         return tokenise_serially(articles, tokenizer, params, vocab)
     watch = CoreWatch()
-    first = next(_batches(articles))
-    out = tokenise_serially(first, tokenizer, params, vocab)
-    rest = articles[len(first) :]
+    out: list[Tokenised] = []
+    while len(out) < len(articles) and watch.seconds() < WATCH_SECONDS:
+        out += tokenise_serially(next(_batches(articles[len(out) :])), tokenizer, params, vocab)
+    rest = articles[len(out) :]
+    if not rest:
+        return out
     free = watch.free(n_workers)
     if free < PARALLEL_MIN_FREE_CORES:
         log.info("tokenising on one core: %.1f of %d cores free", free, n_workers)
