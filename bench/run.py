@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,7 +118,12 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
         BM25Okapi(index.bm25.vocab, (), BM25Okapi.empty().stats).add, documents
     )
     row["build_s"] /= 1000
-    del documents
+    tracemalloc.start()  # numpy reports its arrays to tracemalloc
+    built = BM25Okapi(index.bm25.vocab, (), BM25Okapi.empty().stats).add(documents)
+    row["build_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    row["index_mb"] = index_mb(built)
+    del documents, built
     sample = list(index.articles.values())[:TOKENISE_SAMPLE]
     sample_chars = sum(len(a.body) + len(a.title) for a in sample)
     took, _ = timed(bulk.tokenise, sample, engine.tokenizer, engine.params, Vocabulary())
@@ -169,10 +175,18 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
     return row
 
 
+def index_mb(index: BM25Okapi) -> float:
+    """The arrays of a BM25 index (postings and collection statistics), in MB."""
+    arrays = [a for s in index.segments for a in s.arrays().values()]
+    stats = index.stats
+    arrays += [stats.doc_freq, stats.doc_len, stats.alive]
+    return sum(a.nbytes for a in arrays) / 1e6
+
+
 def table(rows: list[dict[str, float]]) -> str:
     head = (
         "| passages | import s | import chars/s | tokenise chars/s (all cores) | index build s "
-        "| index on disk MB | cold start s "
+        "| index build peak MB | index arrays MB | index on disk MB | cold start s "
         "| RSS MB | ask p50 ms | ask p99 ms | retrieval p50 ms | retrieval p99 ms "
         "| retrieval p50 ms, every token "
         "| push → answer ms "
@@ -184,7 +198,8 @@ def table(rows: list[dict[str, float]]) -> str:
         lines.append(
             f"| {r['passages']:,.0f} | {r['import_s']:.1f} | {r['chars_per_s'] / 1e6:.2f}M "
             f"| {r['tokenise_chars_per_s'] / 1e6:.2f}M "
-            f"| {r['build_s']:.1f} | {r['disk_mb']:.0f} | {r['cold_s']:.2f} "
+            f"| {r['build_s']:.1f} | {r['build_peak_mb']:.0f} | {r['index_mb']:.0f} "
+            f"| {r['disk_mb']:.0f} | {r['cold_s']:.2f} "
             f"| {r['rss_mb']:.0f} (cold {r['cold_rss_mb']:.0f}) | {r['ask_p50']:.2f} "
             f"| {r['ask_p99']:.2f} | {r['retrieval_p50']:.2f} | {r['retrieval_p99']:.2f} "
             f"| {r['retrieval_all_p50']:.2f} "

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 
@@ -93,7 +94,33 @@ def _narrow(counts: np.ndarray) -> np.ndarray:
     return counts.astype(np.min_scalar_type(int(counts.max()) if len(counts) else 0))
 
 
-def segment_from_triples(
+def segment_from_parts(
+    start: int,
+    terms: list[np.ndarray],
+    docs: list[np.ndarray],
+    tfs: list[np.ndarray],
+    norm: np.ndarray,
+    avgdl: float,
+) -> Segment:
+    """A segment from parts of postings — (term, document, frequency) arrays, each part sorted
+    by term and holding later documents than the part before — merged by term, given each
+    document's length normalisation at ``avgdl``. The lists are emptied as they are used, so
+    that their arrays can go before the merged ones are complete."""
+    if not terms:
+        terms, docs, tfs = [np.empty(0, TERM)], [np.empty(0, DOC)], [np.empty(0, np.uint8)]
+    merged = np.concatenate(terms)
+    terms.clear()
+    order = np.argsort(merged, kind="stable")
+    merged = merged[order]
+    by_doc = np.concatenate(docs)[order]
+    docs.clear()
+    by_tf = np.concatenate(tfs)[order]
+    tfs.clear()
+    del order
+    return _segment(start, merged, by_doc, by_tf, norm, avgdl)
+
+
+def _segment(
     start: int,
     terms: np.ndarray,
     docs: np.ndarray,
@@ -101,38 +128,80 @@ def segment_from_triples(
     norm: np.ndarray,
     avgdl: float,
 ) -> Segment:
-    """A segment from postings given as (term, document, frequency) in document order, given
-    each of its documents' length normalisation at ``avgdl``."""
-    order = np.argsort(terms, kind="stable")
-    by_term = terms[order]
-    term_ids, first = np.unique(by_term, return_index=True)
-    docs, tfs = docs[order], tfs[order]
-    tf = tfs.astype(np.float64)
-    ratio = tf / (tf + norm[docs - start])
-    peaks = np.maximum.reduceat(ratio, first) if len(ratio) else np.zeros(0)
+    """A segment from postings sorted by term, then document."""
+    first = np.flatnonzero(np.not_equal(terms[1:], terms[:-1])) + 1
+    first = np.concatenate(([0], first)) if len(terms) else first
     return Segment(
         start=start,
         n_docs=len(norm),
-        term_ids=term_ids.astype(TERM),
-        offsets=np.append(first, len(by_term)).astype(np.int64),
-        docs=docs.astype(DOC),
+        term_ids=terms[first].astype(TERM),
+        offsets=np.append(first, len(terms)).astype(np.int64),
+        docs=docs.astype(DOC, copy=False),
         tfs=_narrow(tfs),
-        peaks=np.nextafter(peaks.astype(np.float32), np.float32(np.inf)),
+        peaks=_peaks(start, first, docs, tfs, norm),
         avgdl=avgdl,
     )
+
+
+def _peaks(
+    start: int, first: np.ndarray, docs: np.ndarray, tfs: np.ndarray, norm: np.ndarray
+) -> np.ndarray:
+    """Each term's largest tf / (tf + norm), rounded up to float32; worked out a run of terms
+    at a time (SPLIT_CHUNK postings or so), so the float arrays stay small."""
+    peaks = np.empty(len(first), np.float32)
+    marks = np.arange(0, len(docs), SPLIT_CHUNK)
+    bounds = [*np.unique(first[np.searchsorted(first, marks, side="right") - 1]), len(docs)]
+    at = 0
+    for lo, hi in pairwise(bounds):
+        ratio = tfs[lo:hi].astype(np.float64)
+        below = np.take(norm, docs[lo:hi] - start)
+        below += ratio
+        np.divide(ratio, below, out=ratio)
+        starts = first[at : at + np.searchsorted(first[at:], hi)] - lo
+        peaks[at : at + len(starts)] = np.maximum.reduceat(ratio, starts)
+        at += len(starts)
+    return np.nextafter(peaks, np.float32(np.inf))
+
+
+# Postings are split from their sort keys this many at a time (bounding the temporary arrays).
+SPLIT_CHUNK = 1 << 20
 
 
 def build_segment(
     start: int, documents: Sequence[np.ndarray], norm: np.ndarray, avgdl: float
 ) -> Segment:
-    """A segment from each document's term ids (repeats counted), numbered from ``start``."""
+    """A segment from each document's term ids (repeats counted), numbered from ``start``.
+    One sort of (term, document) keys gives the postings in order and, by counting repeats,
+    their frequencies; the arrays are kept as narrow as they can be on the way."""
     n = len(documents)
     lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=n)
-    terms = np.concatenate(documents).astype(np.int64) if n else np.empty(0, np.int64)
-    width = int(terms.max()) + 1 if len(terms) else 1
-    doc_no = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    pairs, tfs = np.unique(doc_no * width + terms, return_counts=True)
-    return segment_from_triples(start, pairs % width, pairs // width + start, tfs, norm, avgdl)
+    if not n or not lengths.sum():
+        empty = np.empty(0, np.int64)
+        return _segment(start, empty, empty, empty, norm, avgdl)
+    keys = np.concatenate(documents, dtype=np.int64)
+    keys *= n
+    keys += np.repeat(np.arange(n, dtype=DOC), lengths)
+    keys.sort()
+    change = np.empty(len(keys), bool)
+    change[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=change[1:])
+    m = int(np.count_nonzero(change))
+    terms, docs = np.empty(m, TERM), np.empty(m, DOC)
+    at = np.empty(m + 1, np.min_scalar_type(len(keys)))  # where each posting's keys start
+    at[m] = len(keys)
+    out = 0
+    for lo in range(0, len(keys), SPLIT_CHUNK):
+        starts = np.flatnonzero(change[lo : lo + SPLIT_CHUNK])
+        starts += lo
+        term, doc = np.divmod(keys[starts], n)
+        end = out + len(starts)
+        at[out:end], terms[out:end], docs[out:end] = starts, term, doc
+        out = end
+    del keys, change
+    docs += start
+    tfs = _narrow(np.diff(at))
+    del at
+    return _segment(start, terms, docs, tfs, norm, avgdl)
 
 
 def _lookup(held: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -492,14 +561,13 @@ class BM25Okapi:
         if merge == 1:
             return segments
         parts = segments[-merge:]
-        triples = [s.triples() for s in parts]
         start = parts[0].start
         avgdl = stats.total_len / stats.n_alive
-        merged = segment_from_triples(
+        merged = segment_from_parts(
             start,
-            np.concatenate([t for t, _, _ in triples]),
-            np.concatenate([d for _, d, _ in triples]),
-            np.concatenate([f.astype(np.int64) for _, _, f in triples]),
+            [np.repeat(s.term_ids, np.diff(s.offsets)) for s in parts],
+            [s.docs for s in parts],
+            [s.tfs for s in parts],
             self._normalise(stats.doc_len[start:], avgdl),
             avgdl,
         )
@@ -533,19 +601,15 @@ class BM25Okapi:
         alive = self.stats.alive
         kept = np.flatnonzero(alive)
         renumber = np.cumsum(alive) - 1
-        parts = [segment.triples() for segment in self.segments]
-        terms = np.concatenate([t for t, _, _ in parts]) if parts else np.empty(0, np.int64)
-        docs = np.concatenate([d for _, d, _ in parts]) if parts else np.empty(0, np.int64)
-        tfs = np.concatenate([f for _, _, f in parts]) if parts else np.empty(0, np.int64)
-        live = alive[docs]
+        terms, docs, tfs = [], [], []
+        for segment in self.segments:
+            live = np.flatnonzero(alive[segment.docs])
+            terms.append(np.repeat(segment.term_ids, np.diff(segment.offsets))[live])
+            docs.append(renumber[segment.docs[live]].astype(DOC))
+            tfs.append(segment.tfs[live])
         lengths = self.stats.doc_len[kept]
-        segment = segment_from_triples(
-            0,
-            terms[live],
-            renumber[docs[live]],
-            tfs[live].astype(np.int64),
-            self._normalise(lengths, self.avgdl),
-            self.avgdl,
+        segment = segment_from_parts(
+            0, terms, docs, tfs, self._normalise(lengths, self.avgdl), self.avgdl
         )
         stats = Stats(
             self.stats.doc_freq,
