@@ -4,6 +4,7 @@ from newsbot.corpus.article import (
     Article,
     article_from_fields,
     make_id,
+    markdown_body,
     normalize_id,
     parse_markdown,
     to_markdown,
@@ -69,3 +70,20 @@ def test_fingerprint_ignores_spacing_punctuation_and_script():
     a = article_from_fields({"title": "總工會"}, "召開會議，表彰先進。", "a")
     b = article_from_fields({"title": "总工会"}, "召开会议 表彰先进", "b")
     assert a.fingerprint == b.fingerprint
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\nid: a\ntitle: 甲\n---\n\n正文。\n\n第二段。\n",
+        "---\r\nid: a\r\ntitle: 甲\r\n---\r\n正文，--- 不是分隔。\r\n",
+        "---  \nid: a\ntitle: 甲\n---\n  正文在同一行后。  \n\n\n",
+    ],
+)
+def test_a_files_body_is_read_as_parsing_it_whole_reads_it(text):
+    assert markdown_body(text, "x.md") == parse_markdown(text, "x.md").body
+
+
+def test_a_body_without_front_matter_is_a_clear_user_error():
+    with pytest.raises(CorpusError, match="YAML"):
+        markdown_body("正文。", "x.md")

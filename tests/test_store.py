@@ -180,15 +180,30 @@ def test_cached_articles_read_their_body_from_the_file_only_when_asked(tmp_path,
     Corpus(root, cache).add([original])
     Corpus(root, cache)  # writes the cache
     assert "第一篇的正文" not in cache.read_text("utf-8")  # bodies stay in the article files
-    parsed = []
-    real = store_module.parse_markdown
+    parsed, read = [], []
+    real, body = store_module.parse_markdown, store_module.markdown_body
     monkeypatch.setattr(store_module, "parse_markdown", lambda t, w: parsed.append(w) or real(t, w))
+    monkeypatch.setattr(store_module, "markdown_body", lambda t, w: read.append(w) or body(t, w))
     cached = Corpus(root, cache).get("a")
     assert parsed == [] and cached.digest == original.digest
     assert cached.fingerprint == original.fingerprint
-    assert cached.body == original.body and len(parsed) == 1
+    assert cached.body == original.body and len(read) == 1 and parsed == []
     assert cached == original and original == cached and hash(cached) == hash(original)
     assert cached.paragraphs == ["第一篇的正文。", "第二段。"]
+
+
+def test_answers_without_constraints_read_no_article_file(config, tokenizer, monkeypatch):
+    """Questions are answered from the index's passages: an article's file is read only to
+    check a constraint (a place, a date) against its whole text."""
+    from newsbot.engine import Engine
+
+    Engine(config, tokenizer)  # writes the corpus cache
+    engine = Engine(config, tokenizer)
+    read = []
+    body = store_module.markdown_body
+    monkeypatch.setattr(store_module, "markdown_body", lambda t, w: read.append(w) or body(t, w))
+    answer = engine.ask("谁到烟厂空气质量监测站点督导？")
+    assert answer.found and read == []
 
 
 def test_a_cached_article_whose_file_vanished_says_so(tmp_path):

@@ -202,6 +202,15 @@ MAX_FRONT_MATTER_CHARS = 16_384
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 
 
+def markdown_body(text: str, where: str) -> str:
+    """The body of an article file, as ``parse_markdown`` reads it, without parsing the front
+    matter (a file whose fields are known already)."""
+    match = _FRONT.match(text)
+    if not match:
+        raise CorpusError(f"{where}：缺少以 --- 开头和结尾的 YAML 头信息")
+    return text[match.end() :].strip()
+
+
 def parse_markdown(text: str, where: str) -> Article:
     """Parse one article file: front matter between ``---`` lines, then the body."""
     match = _FRONT.match(text)

@@ -24,6 +24,7 @@ from newsbot.corpus.article import (
     collection_digest,
     digest_changed,
     digest_text,
+    markdown_body,
     parse_digest,
     parse_markdown,
     to_markdown,
@@ -145,7 +146,7 @@ class _StoredArticle(Article):
             pass
         path = Path(self._path)
         try:
-            body = parse_markdown(path.read_text(encoding="utf-8-sig"), str(path)).body
+            body = markdown_body(path.read_text(encoding="utf-8-sig"), str(path))
         except (OSError, UnicodeDecodeError) as exc:
             raise CorpusError(f"文章 {self.id} 的文件无法读取：{exc}") from None
         object.__setattr__(self, "_body", body)

@@ -67,9 +67,34 @@ class Draft:
     features: dict[str, float]
 
 
+def _meets(wanted: tuple[Constraint, ...], article: Article) -> Constraint | None:
+    """The first of ``wanted`` the article misses (its text is read only when there are any)."""
+    if not wanted:
+        return None
+    return missing(wanted, _article_text(_Version(article)), article.date)
+
+
+class _Version:
+    """An article as a cache key: its id and digest (hashing the article itself would hash its
+    body, read from its file)."""
+
+    __slots__ = ("article", "key")
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.key = (article.id, article.digest)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Version) and other.key == self.key
+
+
 @lru_cache(maxsize=ARTICLE_TEXT_CACHE)
-def _article_text(article: Article) -> str:
+def _article_text(version: _Version) -> str:
     """An article's title and body in the canonical form constraints are checked against."""
+    article = version.article
     try:
         body = article.body
     except NewsbotError:  # its file went away under us (another process deleted it)
@@ -229,7 +254,7 @@ class Responder:
         first_missed = None
         for r in ranked:
             article = self.index.articles[r.hit.article_id]
-            missed = missing(wanted, _article_text(article), article.date)
+            missed = _meets(wanted, article)
             if missed is None:
                 return r, first_missed
             first_missed = first_missed or missed
@@ -329,7 +354,7 @@ class Responder:
             if r.hit.article_id in seen or r.coverage < SOURCE_SHARE * chosen.coverage:
                 continue
             article = self.index.articles[r.hit.article_id]
-            if missing(wanted, _article_text(article), article.date) is not None:
+            if _meets(wanted, article) is not None:
                 continue
             seen.add(r.hit.article_id)
             sources.append(self._source(r))
