@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate, pairwise
@@ -171,19 +171,63 @@ class _Fit:
 
     def score_of(self, clauses: Collection[int]) -> tuple[float, frozenset[str]]:
         """The fit of ``clauses`` taken together, and the question words they hold."""
-        words = frozenset().union(*(self.hits[k] for k in clauses))
-        chars = frozenset().union(*(self.char_hits[k] for k in clauses))
-        pairs = frozenset().union(*(self.pair_hits[k] for k in clauses))
-        terms, chars_total, pairs_total = self._totals
-        value = _share(self.terms, words, terms)
-        value += CHAR_WEIGHT * _share(self.chars, chars, chars_total)
-        value += PAIR_WEIGHT * _share(self.pairs, pairs, pairs_total)
-        return value + (TYPE_BONUS if any(self.typed[k] for k in clauses) else 0.0), words
+        masks = self._masks
+        words = chars = pairs = 0
+        typed = False
+        for k in clauses:
+            w, c, p = masks[k]
+            words, chars, pairs, typed = words | w, chars | c, pairs | p, typed or self.typed[k]
+        terms, char_shares, pair_shares = self._shares
+        value = terms.share(words) + CHAR_WEIGHT * char_shares.share(chars)
+        value += PAIR_WEIGHT * pair_shares.share(pairs)
+        return value + (TYPE_BONUS if typed else 0.0), terms.keys(words)
 
     @cached_property
-    def _totals(self) -> tuple[float, float, float]:
-        """The sums ``share`` divides by, added once rather than for every span scored."""
-        return tuple(math.fsum(w.values()) for w in (self.terms, self.chars, self.pairs))
+    def _shares(self) -> tuple[_Shares, _Shares, _Shares]:
+        return _Shares(self.terms), _Shares(self.chars), _Shares(self.pairs)
+
+    @cached_property
+    def _masks(self) -> list[tuple[int, int, int]]:
+        """Each clause's words, characters and pairs as bit sets (``_Shares``): spans are scored
+        by or-ing them, not by uniting sets."""
+        terms, chars, pairs = self._shares
+        return [
+            (terms.mask(w), chars.mask(c), pairs.mask(p))
+            for w, c, p in zip(self.hits, self.char_hits, self.pair_hits, strict=True)
+        ]
+
+
+class _Shares:
+    """``share`` of one weights mapping for sets of its keys given as bits (key i ↔ bit i),
+    each worked out once."""
+
+    def __init__(self, weights: Mapping[str, float]) -> None:
+        self.weights = weights
+        self._bit = {key: 1 << i for i, key in enumerate(weights)}
+        self._keys = list(weights)
+        self._total = math.fsum(weights.values())
+        self._shares: dict[int, float] = {}
+        self._sets: dict[int, frozenset[str]] = {}
+
+    def mask(self, keys: Iterable[str]) -> int:
+        bits = 0
+        for key in keys:
+            bits |= self._bit[key]
+        return bits
+
+    def keys(self, mask: int) -> frozenset[str]:
+        found = self._sets.get(mask)
+        if found is None:
+            found = self._sets[mask] = frozenset(
+                k for i, k in enumerate(self._keys) if mask >> i & 1
+            )
+        return found
+
+    def share(self, mask: int) -> float:
+        found = self._shares.get(mask)
+        if found is None:
+            found = self._shares[mask] = _share(self.weights, self.keys(mask), self._total)
+        return found
 
 
 def share(weights: Mapping[str, float], present: Collection[str]) -> float:
