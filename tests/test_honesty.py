@@ -15,7 +15,7 @@ from newsbot.responder.constraints import canonical, chinese_number, constraints
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import split_sentences
 
-from .paths import DATA
+from .paths import DATA, REPO_ROOT
 
 GAMES = Article(
     id="games",
@@ -167,6 +167,17 @@ def test_confidence_reads_like_a_probability(engine: Engine):
 )
 def test_chinese_numbers(text, value):
     assert chinese_number(text) == value
+
+
+def test_canonical_text_is_the_mapped_text_of_questions(tokenizer):
+    """Articles are canonicalised without the position map questions need: the same text."""
+    from newsbot.responder.constraints import _canonical_mapped
+
+    contexts = REPO_ROOT / "bench" / "data" / "cmrc2018" / "cmrc2018_trial_contexts.jsonl"
+    lines = [json.loads(line)["text"] for line in contexts.open(encoding="utf-8")]
+    for text in [*lines[:200], "二十五号", "第二十一届", "一万二千三百零五人", "五月十五号"]:
+        norm = normalize(text)
+        assert canonical(norm) == _canonical_mapped(norm)[0]
 
 
 def test_canonical_numbers_and_constraints(tokenizer):

@@ -67,8 +67,14 @@ def chinese_number(text: str) -> int | None:
 
 def canonical(norm: str) -> str:
     """Normalised text with counted and ordinal Chinese numerals in digits and 号 of a day as 日,
-    so that 「二十五号」 meets 「25号」 and 「5月15号」 meets 「5月15日」."""
-    return _canonical_mapped(norm)[0]
+    so that 「二十五号」 meets 「25号」 and 「5月15号」 meets 「5月15日」 (the text of
+    ``_canonical_mapped``, without mapping positions back: articles are canonicalised whole)."""
+    return _DAY_HAO.sub(r"\1日", _NUMERAL.sub(_in_digits, norm))
+
+
+def _in_digits(match: re.Match[str]) -> str:
+    value = chinese_number(match.group())
+    return match.group() if value is None else str(value)
 
 
 def _canonical_mapped(norm: str) -> tuple[str, list[int]]:
