@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
@@ -15,7 +17,7 @@ from newsbot.config import Config
 from newsbot.corpus.article import Article, collection_digest, digest_changed
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, PassageList, split_passages
-from newsbot.text.normalize import normalize, normalize_each
+from newsbot.text.normalize import normalize_each
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Forms, Tokenizer
 
@@ -117,8 +119,35 @@ def indexed_terms(
     return encode_passages(tokenizer.encoder(vocab.ids), title, passages)
 
 
-def _title_clause(tokenizer: Tokenizer, title: str) -> Clause:
-    return Clause(title, normalize(title), tokenizer)
+class _TitleClauses:
+    """Clauses of article titles by title, the most recently used ``size`` kept; titles not
+    held yet are normalised in one call (a question looks at twenty candidates' titles)."""
+
+    def __init__(self, tokenizer: Tokenizer, size: int) -> None:
+        self._tokenizer, self._size = tokenizer, size
+        self._items: OrderedDict[str, Clause] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, title: str) -> Clause:
+        return self.many([title])[0]
+
+    def many(self, titles: Sequence[str]) -> list[Clause]:
+        with self._lock:
+            found = {t: c for t in titles if (c := self._items.get(t)) is not None}
+            for title in found:
+                self._items.move_to_end(title)
+        missing = [t for t in dict.fromkeys(titles) if t not in found]
+        if missing:
+            made = {
+                t: Clause(t, n, self._tokenizer)
+                for t, n in zip(missing, normalize_each(missing), strict=True)
+            }
+            with self._lock:
+                self._items.update(made)
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+            found.update(made)
+        return [found[t] for t in titles]
 
 
 def _split_clauses(tokenizer: Tokenizer, text: str) -> tuple[Clause, ...]:
@@ -151,7 +180,7 @@ class SearchIndex:
         # Caches of the tokenizer's work, shared by every snapshot derived from this one; bound
         # to the tokenizer, not to this snapshot, so that they never keep an old one alive.
         self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(partial(_split_clauses, tokenizer))
-        self._titles = lru_cache(maxsize=TITLE_CACHE)(partial(_title_clause, tokenizer))
+        self._titles = _TitleClauses(tokenizer, TITLE_CACHE)
         self._latest: list[Article] | None = None
         self._digest: int | None = None
         self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
@@ -301,10 +330,10 @@ class SearchIndex:
         """The tokens of an article's title, as indexed."""
         return self._titles(article.title).tokens
 
-    def title_held(self, article: Article, forms: Forms) -> frozenset[str]:
-        """Which terms of ``forms`` (``Clause.held``) the article's title was indexed with; the
-        title is cut only when one of them is written there."""
-        return self._titles(article.title).held(forms)
+    def titles_held(self, articles: Sequence[Article], forms: Forms) -> list[frozenset[str]]:
+        """For each article, which terms of ``forms`` (``Clause.held``) its title was indexed
+        with; a title is cut only when one of them is written there."""
+        return [title.held(forms) for title in self._titles.many([a.title for a in articles])]
 
     def clauses(self, i: int) -> tuple[Clause, ...]:
         """The clauses of passage ``i`` with their tokens; recently used passages stay cached,

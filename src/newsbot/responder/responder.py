@@ -319,9 +319,12 @@ class Responder:
         top = hits[0].score if hits[0].score > 0 else 1.0
         ranked = []
         forms = self.index.tokenizer.forms(weights)
-        for hit, present in zip(hits, self.index.present(weights, hits), strict=True):
-            # The article's title is the passage's context: 「非遗文化节」 named there only.
-            present = present | self.index.title_held(self.index.articles[hit.article_id], forms)
+        # The article's title is the passage's context: 「非遗文化节」 named there only.
+        titles = self.index.titles_held([self.index.articles[h.article_id] for h in hits], forms)
+        for hit, present, in_title in zip(
+            hits, self.index.present(weights, hits), titles, strict=True
+        ):
+            present = present | in_title
             cov = share(weights, present)  # of the question's weight
             score = 0.5 * max(hit.score, 0.0) / top + 0.5 * cov
             ranked.append(_Ranked(hit, cov, score, frozenset(present)))
