@@ -38,6 +38,8 @@ CACHE_MIN_POSTINGS = 1_000
 CACHE_POSTINGS = 4_000_000
 # The newest segments are merged while the last holds at least 1/MERGE_RATIO of the one before.
 MERGE_RATIO = 2
+# Postings are handled this many at a time while a segment is built (bounding temporary arrays).
+SPLIT_CHUNK = 1 << 20
 # Relative margin against rounding when comparing sums of weights added in another order.
 PRUNE_SLACK = 1e-9
 
@@ -162,9 +164,6 @@ def _peaks(
         at += len(starts)
     return np.nextafter(peaks, np.float32(np.inf))
 
-
-# Postings are split from their sort keys this many at a time (bounding the temporary arrays).
-SPLIT_CHUNK = 1 << 20
 
 
 def build_segment(
@@ -563,13 +562,11 @@ class BM25Okapi:
         parts = segments[-merge:]
         start = parts[0].start
         avgdl = stats.total_len / stats.n_alive
+        triples = [s.triples() for s in parts]
+        terms, docs, tfs = ([t[i] for t in triples] for i in range(3))
+        del triples
         merged = segment_from_parts(
-            start,
-            [np.repeat(s.term_ids, np.diff(s.offsets)) for s in parts],
-            [s.docs for s in parts],
-            [s.tfs for s in parts],
-            self._normalise(stats.doc_len[start:], avgdl),
-            avgdl,
+            start, terms, docs, tfs, self._normalise(stats.doc_len[start:], avgdl), avgdl
         )
         return (*segments[:-merge], merged)
 
@@ -603,10 +600,11 @@ class BM25Okapi:
         renumber = np.cumsum(alive) - 1
         terms, docs, tfs = [], [], []
         for segment in self.segments:
-            live = np.flatnonzero(alive[segment.docs])
-            terms.append(np.repeat(segment.term_ids, np.diff(segment.offsets))[live])
-            docs.append(renumber[segment.docs[live]].astype(DOC))
-            tfs.append(segment.tfs[live])
+            held, numbers, counts = segment.triples()
+            live = np.flatnonzero(alive[numbers])
+            terms.append(held[live])
+            docs.append(renumber[numbers[live]].astype(DOC))
+            tfs.append(counts[live])
         lengths = self.stats.doc_len[kept]
         segment = segment_from_parts(
             0, terms, docs, tfs, self._normalise(lengths, self.avgdl), self.avgdl
@@ -838,8 +836,8 @@ class BM25Okapi:
         known = self._cache.get(term)
         if len(held) < len(docs):
             at, hit = _lookup(docs, held)
-            found = known[hit] if known is not None else self._weights(term, held[hit], tfs[hit])
-            out[at[hit]] = found
+            weights = known[hit] if known is not None else self._weights(term, held[hit], tfs[hit])
+            out[at[hit]] = weights
         else:
             at, hit = _lookup(held, docs)
             at = at[hit]
