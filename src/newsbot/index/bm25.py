@@ -165,7 +165,6 @@ def _peaks(
     return np.nextafter(peaks, np.float32(np.inf))
 
 
-
 def build_segment(
     start: int, documents: Sequence[np.ndarray], norm: np.ndarray, avgdl: float
 ) -> Segment:
