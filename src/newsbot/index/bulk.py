@@ -192,7 +192,7 @@ class CoreWatch:
         """Of ``cores``, how many other processes left idle since the watch began (all of them
         where the machine's counters cannot be read)."""
         now = _machine_busy()
-        elapsed = time.monotonic() - self._started
+        elapsed = self.seconds()
         if self._machine is None or now is None or now[1] <= self._machine[1] or elapsed <= 0:
             return float(cores)
         busy = (now[0] - self._machine[0]) / (now[1] - self._machine[1])
