@@ -102,7 +102,7 @@ def _best(found: tuple[np.ndarray, np.ndarray], k: int) -> list[tuple[int, float
 def test_pruned_top_k_equals_scoring_every_document(seed, monkeypatch):
     """MaxScore skips documents, never changes the k best or their scores (bit for bit), also
     over segments whose peaks were taken at a shorter average length and with dead documents."""
-    monkeypatch.setattr(bm25, "PRUNE_SHARE", 1)  # prune whatever the candidates cost
+    monkeypatch.setattr(bm25, "PRUNE_COST", 0)  # prune whatever the candidates cost
     rng = random.Random(seed)
     short = [d[:4] for d in _corpus(300, seed)]
     longer = [d * 3 for d in _corpus(300, seed + 1)]  # raises the average length step by step
@@ -135,7 +135,7 @@ def test_kept_weights_score_as_computed_ones(capacity, monkeypatch):
     gone = rng.sample(range(index.n_docs), 40)
     index = index.remove(gone, [index.vocab.encode(docs[d]) for d in gone])
     queries = [q + rng.choices(VOCAB[:5], k=3) for q in _queries(9, 40)]
-    monkeypatch.setattr(bm25, "PRUNE_SHARE", 1)
+    monkeypatch.setattr(bm25, "PRUNE_COST", 0)
 
     def answers(ours: BM25Okapi) -> list[object]:
         return [

@@ -25,8 +25,11 @@ TERM = np.int32
 DOC = np.int32
 # Queries with fewer postings than this are scored in full (pruning would not pay).
 PRUNE_MIN_POSTINGS = 20_000
-# ... and in full when the candidates to look up exceed 1/PRUNE_SHARE of the postings.
-PRUNE_SHARE = 2
+# ... and in full when looking their candidates up would cost more: a candidate costs about
+# PRUNE_COST postings scored in full, and scoring in full passes over every document at about
+# DENSE_COST of a posting each (numpy's costs, measured in bench/RESULTS.md).
+PRUNE_COST = 8.0
+DENSE_COST = 0.12
 # Queries touching fewer than 1/DENSE_SHARE of the documents are summed over their postings
 # alone (sorted), the others over an array of every document.
 DENSE_SHARE = 8
@@ -768,7 +771,8 @@ class BM25Okapi:
                 rest += bound[term]
             else:
                 essential.append(term)
-        if sum(len(found[t][0]) for t in essential) > postings // PRUNE_SHARE:
+        candidates = sum(len(found[t][0]) for t in essential)
+        if candidates * PRUNE_COST > postings + self.n_docs * DENSE_COST:
             return self._score(query, found)
         docs = _union([found[t][0] for t in essential])
         weights = self._placed(essential, found, docs)
