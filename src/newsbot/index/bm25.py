@@ -27,7 +27,7 @@ DOC = np.int32
 PRUNE_MIN_POSTINGS = 20_000
 # ... and in full when looking their candidates up would cost more: a candidate costs about
 # PRUNE_COST postings scored in full, and scoring in full passes over every document at about
-# DENSE_COST of a posting each (numpy's costs, measured in bench/RESULTS.md).
+# DENSE_COST of a posting each (how they were fitted: bench/RESULTS.md).
 PRUNE_COST = 8.0
 DENSE_COST = 0.12
 # Queries touching fewer than 1/DENSE_SHARE of the documents are summed over their postings
