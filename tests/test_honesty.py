@@ -11,7 +11,7 @@ from newsbot.engine import Engine
 from newsbot.evaluate import span_exact, span_f1
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Responder
-from newsbot.responder.constraints import canonical, chinese_number, constraints
+from newsbot.responder.constraints import canonical, chinese_number, constraints, missing
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import split_sentences
 
@@ -193,6 +193,22 @@ def test_canonical_numbers_and_constraints(tokenizer):
         ("date", "5月1日"),
     } <= found
     assert constraints(normalize("哪两个社区表彰了一名干部？"), tokenizer) == ()
+
+
+def test_a_date_that_meets_the_constraints_spares_reading_the_article(tokenizer):
+    """Year and date constraints are met by the article's date when it has one; its text (read
+    from its file) is asked for only when the date does not settle them."""
+    wanted = constraints(normalize("2020年5月15日开了什么会？"), tokenizer)
+    assert {c.kind for c in wanted} == {"year", "date"}
+    read: list[bool] = []
+
+    def text() -> str:
+        read.append(True)
+        return "2020年5月15日召开会议"
+
+    assert missing(wanted, text, "2020-05-15") is None and read == []
+    assert missing(wanted, text, "2021-05-15") is None and read == [True]
+    assert missing(wanted, lambda: "会议", "2021-06-01") is not None
 
 
 def test_adjacent_place_names_make_one_short_answer(tokenizer):

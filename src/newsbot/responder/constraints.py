@@ -4,6 +4,7 @@ article an answer is quoted from must meet: topic words alone do not make an ans
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsbot.responder.extract import TITLED
@@ -164,17 +165,24 @@ def _holds(text: str, form: str) -> bool:
     return re.search(pattern + (r"(?!\d)" if form[-1:].isdigit() else ""), text) is not None
 
 
-def missing(wanted: tuple[Constraint, ...], text: str, date: str | None) -> Constraint | None:
-    """The first constraint an article (its canonical text and ISO date) does not meet."""
+def missing(
+    wanted: tuple[Constraint, ...], text: Callable[[], str], date: str | None
+) -> Constraint | None:
+    """The first constraint an article does not meet, by its ISO date or else its canonical
+    text (``text()``, asked for only when a date does not settle it: it is read from a file)."""
+    body: str | None = None
     for constraint in wanted:
-        if not _met(constraint, text, date):
+        if _dated(constraint, date):
+            continue
+        if body is None:
+            body = text()
+        if not any(_holds(body, form) for form in constraint.forms):
             return constraint
     return None
 
 
-def _met(constraint: Constraint, text: str, date: str | None) -> bool:
-    if any(_holds(text, form) for form in constraint.forms):
-        return True
+def _dated(constraint: Constraint, date: str | None) -> bool:
+    """Whether an article's ISO date meets a year or date constraint."""
     if not date:
         return False
     form = constraint.forms[0]

@@ -71,7 +71,7 @@ def _meets(wanted: tuple[Constraint, ...], article: Article) -> Constraint | Non
     """The first of ``wanted`` the article misses (its text is read only when there are any)."""
     if not wanted:
         return None
-    return missing(wanted, _article_text(_Version(article)), article.date)
+    return missing(wanted, lambda: _article_text(_Version(article)), article.date)
 
 
 class _Version:
