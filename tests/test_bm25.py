@@ -150,7 +150,7 @@ def test_kept_weights_score_as_computed_ones(capacity, monkeypatch):
     cached = index._with(index.segments, index.stats)
     assert answers(cached) == computed  # filling the cache
     assert answers(cached) == computed  # from it
-    assert 0 < cached._cache._size <= capacity
+    assert 0 < cached._cache.size <= capacity
 
 
 def test_one_by_one_adds_keep_few_segments_and_fresh_scores():

@@ -151,3 +151,18 @@ def test_ties_at_the_cut_are_broken_by_document_order(tokenizer):
     everything = [h.index for h in index.search(terms, k=1000)]
     for k in (1, 5, 17, 33, 59):
         assert [h.index for h in index.search(terms, k=k)] == everything[:k]
+
+
+def test_recent_keeps_the_most_recently_used_within_its_capacity():
+    from newsbot.index.recent import Recent
+
+    recent: Recent[str] = Recent(3)
+    recent.put("a", "甲")
+    recent.put("b", "乙", 2)
+    assert recent.get("a") == "甲"  # now used after b
+    recent.put("c", "丙")  # over capacity: b, the least recently used, goes
+    assert (recent.get("a"), recent.get("b"), recent.get("c"), recent.size) == ("甲", None, "丙", 2)
+    recent.put("d", "丁", 4)  # larger than the whole capacity: not kept, nothing dropped
+    assert recent.get("d") is None and recent.size == 2
+    recent.put("a", "另")  # a key held keeps its value
+    assert recent.get("a") == "甲"

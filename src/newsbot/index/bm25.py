@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
+
+from newsbot.index.recent import Recent
 
 TERM = np.int32
 DOC = np.int32
@@ -35,7 +36,7 @@ DENSE_COST = 0.12
 DENSE_SHARE = 8
 # Documents scored in full to find a first k-th best score to prune with.
 PRUNE_SEED = 512
-# Terms with at least this many postings keep their weights between queries (``_WeightCache``),
+# Terms with at least this many postings keep their weights between queries (``_term_weights``),
 # up to this many weights per snapshot (8 bytes each).
 CACHE_MIN_POSTINGS = 1_000
 CACHE_POSTINGS = 4_000_000
@@ -254,37 +255,6 @@ def _enough(terms: list[str], found: Found, k: int) -> int:
     return len(terms)
 
 
-class _WeightCache:
-    """The postings weights of the terms a snapshot's recent queries used most, up to
-    ``capacity`` weights in all: common terms (asking words among them) recur in most queries,
-    and computing their weights is most of a query's work."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, term: str) -> np.ndarray | None:
-        with self._lock:
-            weights = self._items.get(term)
-            if weights is not None:
-                self._items.move_to_end(term)
-            return weights
-
-    def put(self, term: str, weights: np.ndarray) -> None:
-        if len(weights) > self.capacity:
-            return
-        with self._lock:
-            if term in self._items:
-                return
-            self._items[term] = weights
-            self._size += len(weights)
-            while self._size > self.capacity:
-                _, dropped = self._items.popitem(last=False)
-                self._size -= len(dropped)
-
-
 class _Ids(dict[str, int]):
     """term → id; a missing term gets the next id (looked up in C, so encoding stays fast)."""
 
@@ -486,7 +456,8 @@ class BM25Okapi:
         self.vocab, self.segments, self.stats = vocab, segments, stats
         self.k1, self.b, self.epsilon = k1, b, epsilon
         self._scratch = threading.local()
-        self._cache = _WeightCache(CACHE_POSTINGS)
+        # The weights of the terms recent queries used (common terms recur in most of them).
+        self._cache: Recent[np.ndarray] = Recent(CACHE_POSTINGS)
 
     @classmethod
     def empty(cls, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> BM25Okapi:
@@ -871,7 +842,7 @@ class BM25Okapi:
         if weights is None:
             weights = self._weights(term, docs, tfs)
             weights.flags.writeable = False
-            self._cache.put(term, weights)
+            self._cache.put(term, weights, len(weights))
         return weights
 
     def _weights(self, term: str, docs: np.ndarray, tfs: np.ndarray) -> np.ndarray:

@@ -218,8 +218,10 @@ def tokenise(
         return tokenise_serially(articles, tokenizer, params, vocab)
     watch = CoreWatch()
     out: list[Tokenised] = []
-    while len(out) < len(articles) and watch.seconds() < WATCH_SECONDS:
-        out += tokenise_serially(next(_batches(articles[len(out) :])), tokenizer, params, vocab)
+    for batch in _batches(articles):
+        out += tokenise_serially(batch, tokenizer, params, vocab)
+        if watch.seconds() >= WATCH_SECONDS:
+            break
     rest = articles[len(out) :]
     if not rest:
         return out

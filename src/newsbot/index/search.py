@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
@@ -17,6 +15,7 @@ from newsbot.config import Config
 from newsbot.corpus.article import Article, collection_digest, digest_changed
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, PassageList, split_passages
+from newsbot.index.recent import Recent
 from newsbot.text.normalize import normalize_each
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Forms, Tokenizer
@@ -124,29 +123,18 @@ class _TitleClauses:
     held yet are normalised in one call (a question looks at twenty candidates' titles)."""
 
     def __init__(self, tokenizer: Tokenizer, size: int) -> None:
-        self._tokenizer, self._size = tokenizer, size
-        self._items: OrderedDict[str, Clause] = OrderedDict()
-        self._lock = threading.Lock()
+        self._tokenizer = tokenizer
+        self._recent: Recent[Clause] = Recent(size)
 
     def __call__(self, title: str) -> Clause:
         return self.many([title])[0]
 
     def many(self, titles: Sequence[str]) -> list[Clause]:
-        with self._lock:
-            found = {t: c for t in titles if (c := self._items.get(t)) is not None}
-            for title in found:
-                self._items.move_to_end(title)
+        found = {t: c for t in titles if (c := self._recent.get(t)) is not None}
         missing = [t for t in dict.fromkeys(titles) if t not in found]
-        if missing:
-            made = {
-                t: Clause(t, n, self._tokenizer)
-                for t, n in zip(missing, normalize_each(missing), strict=True)
-            }
-            with self._lock:
-                self._items.update(made)
-                while len(self._items) > self._size:
-                    self._items.popitem(last=False)
-            found.update(made)
+        for title, norm in zip(missing, normalize_each(missing), strict=True):
+            found[title] = Clause(title, norm, self._tokenizer)
+            self._recent.put(title, found[title])
         return [found[t] for t in titles]
 
 
