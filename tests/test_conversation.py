@@ -110,9 +110,33 @@ def test_a_period_the_topic_is_not_in_is_refused(responder):
     assert not answer.found and "王建国" not in answer.answer
 
 
-def test_undated_articles_stay_answerable_under_a_period(responder):
-    answer = responder.ask("今年区图书馆周几闭馆？")
-    assert answer.found and answer.sources[0].id == "library"
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [
+        ("今年区图书馆周几闭馆？", "今年"),
+        ("2021年区图书馆周几闭馆？", "2021年"),
+        ("2021年3月区图书馆周几闭馆？", "2021年3月"),
+    ],
+)
+def test_undated_articles_answer_a_period_the_corpus_has_saying_so(responder, question, shown):
+    # The library notice has no date and names no year: the corpus has news of the period, so
+    # it may be of it, and the reply says it could not check.
+    answer = responder.ask(question)
+    assert answer.found and answer.sources[0].id == "library", answer.answer
+    assert answer.answer.endswith(f"（这篇报道没有注明日期，无法确认是否为{shown}的事。）")
+
+
+def test_undated_articles_do_not_answer_a_year_the_corpus_has_no_news_of(responder):
+    for question in ("2019年区图书馆周几闭馆？", "2021年4月区图书馆周几闭馆？"):
+        answer = responder.ask(question)
+        assert not answer.found and "周一" not in answer.answer, question
+    assert "新闻库里没有关于“2021年4月”的报道" in answer.answer
+
+
+def test_dated_answers_carry_no_date_warning(responder):
+    answer = responder.ask("2021年3月3日谁作了工作报告？")
+    assert answer.found and answer.short_answer == "李红梅"
+    assert "注明日期" not in answer.answer
 
 
 def _conversation(responder, messages):

@@ -190,7 +190,7 @@ def test_canonical_numbers_and_constraints(tokenizer):
     assert {
         ("ordinal", "第十六届"),
         ("year", "2027年"),
-        ("date", "5月1日"),
+        ("date", "2027年5月1日"),  # shown with its year: what a refusal names
     } <= found
     assert constraints(normalize("哪两个社区表彰了一名干部？"), tokenizer) == ()
 
@@ -209,6 +209,15 @@ def test_a_date_that_meets_the_constraints_spares_reading_the_article(tokenizer)
     assert missing(wanted, text, "2020-05-15") is None and read == []
     assert missing(wanted, text, "2021-05-15") is None and read == [True]
     assert missing(wanted, lambda: "会议", "2021-06-01") is not None
+
+
+def test_an_undated_article_meets_a_year_only_when_it_names_none(tokenizer):
+    wanted = constraints(normalize("2020年5月开了什么会？"), tokenizer)
+    assert missing(wanted, lambda: "近日召开会议", None) is not None  # not unless asked
+    assert missing(wanted, lambda: "近日召开会议", None, undated=True) is None
+    named = missing(wanted, lambda: "2019年3月召开会议", None, undated=True)
+    assert named is not None and named.shown == "2020年5月"  # names other dates: not of them
+    assert missing(wanted, lambda: "会议", "2021-05-01", undated=True).shown == "2020年"
 
 
 def test_adjacent_place_names_make_one_short_answer(tokenizer):

@@ -35,6 +35,8 @@ _NAME_TAGS = ("nr", "ns", "nt")
 # Han characters shown before a count when naming what is missing (神舟 in 「神舟二十五号」).
 _SHOWN_BEFORE = 2
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# Constraints an article's date may meet.
+_TIMED = ("year", "date")
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,12 @@ def constraints(norm: str, tokenizer: Tokenizer) -> tuple[Constraint, ...]:
         found.append(Constraint("title", match.group(), (match.group(1),)))
     for match in _DATE.finditer(text):
         year, month, day = match.groups()
+        form = f"{int(month)}月{int(day)}日" if day else f"{int(month)}月"
+        # The date first, shown with its year: an article of the year but not of the month
+        # is missing 「2020年4月」, not 「2020年」.
+        found.append(Constraint("date", f"{year}年{form}" if year else form, (form,)))
         if year:
             found.append(Constraint("year", f"{year}年", (f"{year}年",)))
-        form = f"{int(month)}月{int(day)}日" if day else f"{int(month)}月"
-        found.append(Constraint("date", form, (form,)))
     for match in _YEAR.finditer(text):
         found.append(Constraint("year", match.group(), (match.group(),)))
     for match in _ORDINAL.finditer(text):
@@ -166,19 +170,36 @@ def _holds(text: str, form: str) -> bool:
 
 
 def missing(
-    wanted: tuple[Constraint, ...], text: Callable[[], str], date: str | None
+    wanted: tuple[Constraint, ...],
+    text: Callable[[], str],
+    date: str | None,
+    undated: bool = False,
 ) -> Constraint | None:
     """The first constraint an article does not meet, by its ISO date or else its canonical
-    text (``text()``, asked for only when a date does not settle it: it is read from a file)."""
+    text (``text()``, asked for only when a date does not settle it: it is read from a file);
+    with ``undated``, an article without a date that names no year or month at all meets the
+    years and dates asked."""
     body: str | None = None
     for constraint in wanted:
         if _dated(constraint, date):
             continue
         if body is None:
             body = text()
-        if not any(_holds(body, form) for form in constraint.forms):
+        if not _held(constraint, body) and not (undated and _undatable(constraint, date, body)):
             return constraint
     return None
+
+
+def _held(constraint: Constraint, body: str) -> bool:
+    return any(_holds(body, form) for form in constraint.forms)
+
+
+def _undatable(constraint: Constraint, date: str | None, body: str) -> bool:
+    """Whether a year or date cannot be checked: the article has no date and its text names no
+    year (for a year) or no month (for a date); one that names others is known not to meet it."""
+    if date or constraint.kind not in _TIMED:
+        return False
+    return (_YEAR if constraint.kind == "year" else _DATE).search(body) is None
 
 
 def _dated(constraint: Constraint, date: str | None) -> bool:

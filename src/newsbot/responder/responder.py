@@ -47,6 +47,7 @@ PERIODS_CACHED = 64
 SOURCE_SHARE = 0.8
 NOT_FOUND = "抱歉，新闻库里没有找到能回答这个问题的内容。"
 EMPTY_QUESTION = "请告诉我想了解什么，例如：「{example}」"
+UNDATED = "（这篇报道没有注明日期，无法确认是否为{shown}的事。）"
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,14 @@ class Draft:
     features: dict[str, float]
 
 
-def _meets(wanted: tuple[Constraint, ...], article: Article) -> Constraint | None:
-    """The first of ``wanted`` the article misses (its text is read only when there are any)."""
+def _meets(
+    wanted: tuple[Constraint, ...], article: Article, undated: bool = False
+) -> Constraint | None:
+    """The first of ``wanted`` the article misses (its text is read only when there are any);
+    ``undated`` as in ``missing``."""
     if not wanted:
         return None
-    return missing(wanted, lambda: _article_text(_Version(article)), article.date)
+    return missing(wanted, lambda: _article_text(_Version(article)), article.date, undated)
 
 
 class _Version:
@@ -165,12 +169,27 @@ class Responder:
         allowed = base
         if dated or not period.prefer:
             allowed = in_period if base is None else base & in_period
-        answer = self._threshold(self.draft(question, max_chars, allowed).answer)
+        # Where the corpus has news of the period, an article without a date may be of it too.
+        answer = self._threshold(self.draft(question, max_chars, allowed, dated).answer)
         if not answer.found and period.prefer and allowed != base:
             answer = self._threshold(self.draft(question, max_chars, base).answer)
         if not answer.found and not dated and not period.prefer:
             answer = self._no_period(question, answer, period)
+        if answer.found and self._unchecked(question, answer, period):
+            note = UNDATED.format(shown=period.shown)
+            answer = replace(answer, answer=f"{answer.answer}\n{note}")
         return replace(answer, question=asked, period=period.label)
+
+    def _unchecked(self, question: str, answer: Answer, period: Period) -> bool:
+        """Whether the answer's article has no date to place it in ``period`` and its text does
+        not name the period's year or month either (「最近」 is only a preference: never said)."""
+        article = self.index.articles.get(answer.sources[0].id)
+        if article is None or article.date or (period.prefer and not period.literal):
+            return False
+        if not period.literal:
+            return True
+        wanted = constraints(normalize(question), self.index.tokenizer)
+        return _meets(tuple(c for c in wanted if c.kind in ("year", "date")), article) is not None
 
     def _in_period(self, period: Period) -> tuple[frozenset[str], bool]:
         """The articles of ``period`` (undated ones too, unless it names a day), and whether a
@@ -209,10 +228,12 @@ class Responder:
         question: str,
         max_chars: int | None = None,
         within: frozenset[str] | None = None,
+        undated: bool = False,
     ) -> Draft:
         """The best answer the corpus (or the articles ``within``) allows, whatever its
         confidence; refused only when nothing matches or the best matches miss one of the
-        question's constraints."""
+        question's constraints (``undated``: an article without a date naming no year or month
+        meets the years and dates asked)."""
         question = question.strip()
         q, weights = self._prepare(question[:MAX_QUESTION_CHARS])
         if not q.terms:
@@ -227,12 +248,12 @@ class Responder:
             return Draft(
                 self._nothing(q, question, NOT_FOUND + "可以换个说法，或看看最近的新闻："), {}
             )
-        chosen, missed = self._meeting(ranked, wanted)
+        chosen, missed = self._meeting(ranked, wanted, undated)
         if chosen is None:
             return Draft(self._missed(q, question, ranked[0], missed), {})
         best = self._extract(q, weights, chosen, max_chars or self.max_chars)
         features = self._features(q, weights, ranked, chosen, best, len(wanted))
-        sources = self._sources(ranked, chosen, wanted)
+        sources = self._sources(ranked, chosen, wanted, undated)
         answer = Answer(
             question=question,
             found=True,
@@ -247,14 +268,14 @@ class Responder:
         return Draft(answer, features)
 
     def _meeting(
-        self, ranked: list[_Ranked], wanted: tuple[Constraint, ...]
+        self, ranked: list[_Ranked], wanted: tuple[Constraint, ...], undated: bool
     ) -> tuple[_Ranked | None, Constraint | None]:
         """The best-ranked candidate whose article meets every constraint, else the constraint
         the best-ranked article misses."""
         first_missed = None
         for r in ranked:
             article = self.index.articles[r.hit.article_id]
-            missed = _meets(wanted, article)
+            missed = _meets(wanted, article, undated)
             if missed is None:
                 return r, first_missed
             first_missed = first_missed or missed
@@ -345,7 +366,11 @@ class Responder:
         return extract(clauses, local, chars, q.qtype, q.text, self.index.tokenizer, max_chars)
 
     def _sources(
-        self, ranked: list[_Ranked], chosen: _Ranked, wanted: tuple[Constraint, ...]
+        self,
+        ranked: list[_Ranked],
+        chosen: _Ranked,
+        wanted: tuple[Constraint, ...],
+        undated: bool,
     ) -> tuple[Source, ...]:
         """Distinct articles, the answer's first, then others that hold nearly as much of the
         question and meet its constraints too."""
@@ -357,7 +382,7 @@ class Responder:
             if r.hit.article_id in seen or r.coverage < SOURCE_SHARE * chosen.coverage:
                 continue
             article = self.index.articles[r.hit.article_id]
-            if _meets(wanted, article) is not None:
+            if _meets(wanted, article, undated) is not None:
                 continue
             seen.add(r.hit.article_id)
             sources.append(self._source(r))
