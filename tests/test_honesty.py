@@ -115,6 +115,25 @@ def test_no_short_answer_when_the_sentence_offers_several(tokenizer):
     assert responder.draft("大会表彰了几家先进企业？").answer.short_answer == "29家"
 
 
+def test_the_counted_noun_may_come_before_its_number(tokenizer):
+    article = Article(
+        id="g",
+        title="二七区推进城市绿化",
+        body="今年以来，二七区新建口袋公园18个，绿地面积增加4公顷，改造道路12条。",
+    )
+    other = Article(id="h", title="表彰会", body="会议表彰了先进个人64名、先进单位29家。")
+    responder = Responder(SearchIndex([article, other], tokenizer, IndexParams()), Config())
+    asked = {
+        "二七区今年新建了多少个口袋公园？": "18个",
+        "改造了多少条道路？": "12条",
+        "表彰了多少名先进个人？": "64名",
+        "表彰了多少家先进单位？": "29家",
+    }
+    for question, short in asked.items():
+        answer = responder.ask(question)
+        assert answer.found and answer.short_answer == short, question
+
+
 def test_short_answers_on_the_bundled_corpus(engine):
     asked = {
         "谁到烟厂空气质量监测站点督导？": "张艳敏",

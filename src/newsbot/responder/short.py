@@ -53,26 +53,31 @@ def short_answer(qtype: str, question: str, sentence: str, tokenizer: Tokenizer)
 
 
 def counted(question: str, text: str) -> bool | None:
-    """Whether normalised ``text`` holds a number followed by what the question counts
-    (「多少名先进个人」: 「64名先进个人」); None when the question counts nothing named."""
+    """Whether normalised ``text`` holds a number written with what the question counts
+    (「多少名先进个人」: 「64名先进个人」, 「先进个人64名」); None when the question counts nothing
+    named."""
     asked = _ASKED_COUNT.search(question)
     if not asked:
         return None
+    noun = re.escape(asked.group(1))
     number = rf"[\d{CN_NUMERALS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
-    return re.search(number + re.escape(asked.group(1)), text) is not None
+    return re.search(rf"{number}{noun}|{noun}{_GAP}{_COUNT}", text) is not None
 
 
 def _counting(question: str, text: str, numbers: list[str]) -> list[str]:
-    """Of several numbers, those followed by what the question counts, matched on as much of
-    its noun as the text allows (「多少名先进单位」: 「29家先进单位」, not 「64名先进个人」);
-    the numbers as found when it counts nothing named."""
+    """Of several numbers, those written with what the question counts, matched on as much of
+    its noun as the text allows (「多少名先进单位」: 「29家先进单位」, not 「64名先进个人」), the
+    noun before the number when none follows it (「口袋公园18个」); the numbers as found when it
+    counts nothing named."""
     asked = _ASKED_NOUN.search(question)
     if not asked:
         return numbers
     noun = asked.group(1)
     for size in range(len(noun), 1, -1):
         counted = re.escape(noun[:size])
-        found = re.findall(rf"{_COUNT}(?={_GAP}{counted})", text)
+        found = re.findall(rf"{_COUNT}(?={_GAP}{counted})", text) or re.findall(
+            rf"{counted}{_GAP}({_COUNT})", text
+        )
         if found:
             return list(dict.fromkeys(f for f in found if f not in question))
     return []
