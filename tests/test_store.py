@@ -74,6 +74,39 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
     assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
 
 
+def test_a_large_import_syncs_once_not_once_per_file(tmp_path, monkeypatch):
+    if store_module._syncfs() is None:
+        pytest.skip("no syncfs here: each file is fsynced")
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    articles = [_article(n) for n in range(store_module.SYNC_ONCE_FROM)]
+    corpus = Corpus(tmp_path / "c")
+    assert len(corpus.add(articles).added) == len(articles)
+    assert len(synced) <= 1  # the folder, for the renames
+    stored = sorted(Corpus(tmp_path / "c").articles, key=lambda a: a.id)
+    assert stored == sorted(articles, key=lambda a: a.id)
+    assert [p.name for p in (tmp_path / "c").iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_a_failed_file_of_a_large_import_leaves_the_others_and_no_temporary(tmp_path, monkeypatch):
+    real = os.replace
+
+    def replace(source, target):
+        if str(target).endswith("t7.md"):
+            raise OSError(28, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    articles = [_article(n) for n in range(store_module.SYNC_ONCE_FROM)]
+    corpus = Corpus(tmp_path / "c")
+    with pytest.raises(CorpusError, match="写入文章失败"):
+        corpus.add(articles)
+    assert "t7" not in corpus and "t6" in corpus and len(corpus) == len(articles) - 1
+    names = sorted(p.name for p in (tmp_path / "c").iterdir())
+    assert names == sorted(f"{a.id}.md" for a in articles if a.id != "t7")
+
+
 def test_unchanged_files_come_from_the_cache_and_edits_are_seen(tmp_path, monkeypatch):
     root, cache = tmp_path / "c", tmp_path / "cache.json"
     store = Corpus(root, cache)
