@@ -187,6 +187,28 @@ def test_incremental_equals_fresh_on_the_same_documents():
         assert np.allclose(_live_scores(step, query), theirs.get_scores(query), atol=1e-9)
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 18])
+def test_segments_built_a_chunk_at_a_time_hold_every_posting(chunk, monkeypatch):
+    """A segment read off its sorted keys in chunks of any size (even one key, or shorter than
+    a posting's run of repeats) holds each term's documents and counts, as counted directly."""
+    monkeypatch.setattr(bm25, "SPLIT_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    documents = [rng.integers(0, 40, rng.integers(0, 30)).astype(bm25.TERM) for _ in range(60)]
+    documents[5] = np.full(200, 3, bm25.TERM)  # a frequency over one byte's range of lengths
+    segment = bm25.build_segment(100, documents, np.ones(len(documents)), 1.0)
+    expected: dict[int, dict[int, int]] = {}
+    for doc, terms in enumerate(documents):
+        for term in terms.tolist():
+            counts = expected.setdefault(term, {})
+            counts[100 + doc] = counts.get(100 + doc, 0) + 1
+    assert segment.term_ids.tolist() == sorted(expected)
+    for term, counts in expected.items():
+        docs, tfs = segment.postings(term)
+        assert dict(zip(docs.tolist(), tfs.tolist(), strict=True)) == counts
+        assert docs.tolist() == sorted(counts)
+    assert segment.tfs.dtype == np.uint8
+
+
 def test_postings_and_doc_freq():
     ours = BM25Okapi.from_tokens([["a", "b"], ["b"], ["c"]])
     assert ours.doc_freq("b") == 2

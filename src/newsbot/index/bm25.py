@@ -43,7 +43,7 @@ CACHE_POSTINGS = 4_000_000
 # The newest segments are merged while the last holds at least 1/MERGE_RATIO of the one before.
 MERGE_RATIO = 2
 # Postings are handled this many at a time while a segment is built (bounding temporary arrays).
-SPLIT_CHUNK = 1 << 20
+SPLIT_CHUNK = 1 << 18
 # Relative margin against rounding when comparing sums of weights added in another order.
 PRUNE_SLACK = 1e-9
 
@@ -97,7 +97,7 @@ SEGMENT_ARRAYS = ("term_ids", "offsets", "docs", "tfs", "peaks")
 
 
 def _narrow(counts: np.ndarray) -> np.ndarray:
-    return counts.astype(np.min_scalar_type(int(counts.max()) if len(counts) else 0))
+    return counts.astype(np.min_scalar_type(int(counts.max()) if len(counts) else 0), copy=False)
 
 
 def segment_from_parts(
@@ -137,11 +137,25 @@ def _segment(
     """A segment from postings sorted by term, then document."""
     first = np.flatnonzero(np.not_equal(terms[1:], terms[:-1])) + 1
     first = np.concatenate(([0], first)) if len(terms) else first
+    return _segment_of(start, terms[first], first, docs, tfs, norm, avgdl)
+
+
+def _segment_of(
+    start: int,
+    term_ids: np.ndarray,
+    first: np.ndarray,
+    docs: np.ndarray,
+    tfs: np.ndarray,
+    norm: np.ndarray,
+    avgdl: float,
+) -> Segment:
+    """A segment from postings sorted by term, then document, given each term and where its
+    postings begin."""
     return Segment(
         start=start,
         n_docs=len(norm),
-        term_ids=terms[first].astype(TERM),
-        offsets=np.append(first, len(terms)).astype(np.int64),
+        term_ids=term_ids.astype(TERM),
+        offsets=np.append(first, len(docs)).astype(np.int64),
         docs=docs.astype(DOC, copy=False),
         tfs=_narrow(tfs),
         peaks=_peaks(start, first, docs, tfs, norm),
@@ -174,7 +188,8 @@ def build_segment(
 ) -> Segment:
     """A segment from each document's term ids (repeats counted), numbered from ``start``.
     One sort of (term, document) keys gives the postings in order and, by counting repeats,
-    their frequencies; the arrays are kept as narrow as they can be on the way."""
+    their frequencies; the keys are then read a chunk at a time, twice (to count the postings,
+    then to fill arrays of that size), so that no other array as long as the keys is made."""
     n = len(documents)
     lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=n)
     if not n or not lengths.sum():
@@ -184,26 +199,52 @@ def build_segment(
     keys *= n
     keys += np.repeat(np.arange(n, dtype=DOC), lengths)
     keys.sort()
-    change = np.empty(len(keys), bool)
-    change[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=change[1:])
-    m = int(np.count_nonzero(change))
-    terms, docs = np.empty(m, TERM), np.empty(m, DOC)
-    at = np.empty(m + 1, np.min_scalar_type(len(keys)))  # where each posting's keys start
-    at[m] = len(keys)
-    out = 0
-    for lo in range(0, len(keys), SPLIT_CHUNK):
-        starts = np.flatnonzero(change[lo : lo + SPLIT_CHUNK])
-        starts += lo
+    chunks = range(0, len(keys), SPLIT_CHUNK)
+    m = sum(len(_posting_starts(keys, lo)) for lo in chunks)
+    docs = np.empty(m, DOC)
+    tfs = np.empty(m, np.min_scalar_type(int(lengths.max())))  # a frequency is at most a length
+    term_ids: list[np.ndarray] = []
+    firsts: list[np.ndarray] = []
+    out, last_start, last_term = 0, 0, -1
+    for lo in chunks:
+        starts = _posting_starts(keys, lo)
+        if not len(starts):
+            continue
         term, doc = np.divmod(keys[starts], n)
         end = out + len(starts)
-        at[out:end], terms[out:end], docs[out:end] = starts, term, doc
-        out = end
-    del keys, change
+        docs[out:end] = doc
+        if out:
+            tfs[out - 1] = starts[0] - last_start
+        tfs[out : end - 1] = np.diff(starts)
+        new = np.empty(len(term), bool)
+        new[0] = term[0] != last_term
+        np.not_equal(term[1:], term[:-1], out=new[1:])
+        at = np.flatnonzero(new)
+        term_ids.append(term[at])
+        at += out
+        firsts.append(at)
+        out, last_start, last_term = end, int(starts[-1]), int(term[-1])
+    tfs[m - 1] = len(keys) - last_start
+    del keys
     docs += start
-    tfs = _narrow(np.diff(at))
-    del at
-    return _segment(start, terms, docs, tfs, norm, avgdl)
+    return _segment_of(
+        start, np.concatenate(term_ids), np.concatenate(firsts), docs, tfs, norm, avgdl
+    )
+
+
+def _posting_starts(keys: np.ndarray, lo: int) -> np.ndarray:
+    """Where in sorted ``keys[lo : lo + SPLIT_CHUNK]`` a (term, document) pair begins, as
+    positions in ``keys``."""
+    hi = min(lo + SPLIT_CHUNK, len(keys))
+    if lo == 0:
+        change = np.empty(hi, bool)
+        change[0] = True
+        np.not_equal(keys[1:hi], keys[: hi - 1], out=change[1:])
+    else:
+        change = np.not_equal(keys[lo:hi], keys[lo - 1 : hi - 1])
+    found = np.flatnonzero(change)
+    found += lo
+    return found
 
 
 def _lookup(held: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
