@@ -21,6 +21,7 @@ import rank_bm25
 
 from common import repo_config
 from newsbot.engine import params_for, tokenizer_for
+from newsbot.index import compiled
 from newsbot.index.search import SearchIndex
 from synthetic import questions, synthetic_articles
 
@@ -41,6 +42,21 @@ def _ms(times: list[float]) -> tuple[float, float]:
 def _exact(ids: list[int], scores: np.ndarray) -> list[int]:
     order = np.lexsort((np.arange(len(scores)), -scores))
     return [int(d) for d in order[:K] if scores[d] > 0][: len(ids)] if ids else []
+
+
+def _timed(
+    index: SearchIndex, warm: list[list[str]], queries: list[list[str]]
+) -> tuple[list[float], list[list[int]]]:
+    """Each query's search time after the warm-up ones, and its top K passages."""
+    for q in warm:
+        index.search(q, K)
+    times, found = [], []
+    for q in queries:
+        t = time.perf_counter()
+        hits = index.search(q, K)
+        times.append(time.perf_counter() - t)
+        found.append([h.index for h in hits])
+    return times, found
 
 
 def main() -> int:
@@ -64,16 +80,14 @@ def main() -> int:
     warm = [q for q in warm if q]
     print(f"{len(docs):,} passages, {len(queries)} queries (top {K})\n")
 
-    for q in warm:
-        index.search(q, K)
-    ours: list[list[int]] = []
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        hits = index.search(q, K)
-        times.append(time.perf_counter() - t)
-        ours.append([h.index for h in hits])
-    rows["newsbot"] += [*_ms(times)]
+    build = rows.pop("newsbot")[0]
+    kernel = compiled.disable()
+    rows["newsbot (numpy path)"] = [build, *_ms(_timed(index, warm, queries)[0])]
+    compiled.restore(kernel or compiled.load())
+    index.bm25 = index.bm25._with(index.bm25.segments, index.bm25.stats)  # caches cold again
+    times, ours = _timed(index, warm, queries)
+    name = "newsbot (compiled)" if compiled.top_k() else "newsbot (numba missing: numpy)"
+    rows[name] = [build, *_ms(times)]
 
     started = time.perf_counter()
     reference = rank_bm25.BM25Okapi(docs, k1=config.bm25_k1, b=config.bm25_b)
@@ -118,21 +132,24 @@ def main() -> int:
     try:
         import bm25s
 
-        started = time.perf_counter()
-        vocab: dict[str, int] = {}
-        ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
-        retriever = bm25s.BM25(k1=config.bm25_k1, b=config.bm25_b, method="robertson")
-        retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
-        build = time.perf_counter() - started
-        times = []
-        for n, q in enumerate(warm[:BM25S_WARM_UP] + queries[:BM25S_QUESTIONS]):
-            qids = [[vocab[t] for t in q if t in vocab] or [0]]
-            t = time.perf_counter()
-            retriever.retrieve(bm25s.tokenization.Tokenized(ids=qids, vocab=vocab), k=K,
-                               show_progress=False, n_threads=1)  # fmt: skip
-            if n >= BM25S_WARM_UP:
-                times.append(time.perf_counter() - t)
-        rows["bm25s (numpy)"] = [build, *_ms(times)]
+        for backend in ("numpy", "numba"):
+            started = time.perf_counter()
+            vocab: dict[str, int] = {}
+            ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
+            retriever = bm25s.BM25(
+                k1=config.bm25_k1, b=config.bm25_b, method="robertson", backend=backend
+            )
+            retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+            build = time.perf_counter() - started
+            times = []
+            for n, q in enumerate(warm[:BM25S_WARM_UP] + queries[:BM25S_QUESTIONS]):
+                qids = [[vocab[t] for t in q if t in vocab] or [0]]
+                t = time.perf_counter()
+                retriever.retrieve(bm25s.tokenization.Tokenized(ids=qids, vocab=vocab), k=K,
+                                   show_progress=False, n_threads=1)  # fmt: skip
+                if n >= BM25S_WARM_UP:
+                    times.append(time.perf_counter() - t)
+            rows[f"bm25s ({backend})"] = [build, *_ms(times)]
     except ImportError:
         print("(bm25s not installed: pip install bm25s)")
 

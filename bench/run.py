@@ -162,7 +162,7 @@ def run_size(n_passages: int, n_questions: int, work: Path) -> dict[str, float]:
     row["disk_mb"] = folder_mb(config.state_dir / "index")
 
     stored = list(index.articles.values())
-    engine.tokenizer.warm_up()  # as the bot does at start
+    engine.warm_up()  # as the bot does at start
     for q in questions(stored, WARM_UP, seed=WARM_UP_SEED):
         engine.ask(q)  # a running bot has answered other questions before
     # Each timed question is new to the engine: ``ask`` on one set, retrieval on another (the

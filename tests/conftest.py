@@ -11,6 +11,7 @@ from hypothesis import settings
 
 from newsbot.config import SAMPLE_PAGE, Config, load_config
 from newsbot.engine import Engine, tokenizer_for
+from newsbot.index import compiled
 from newsbot.text.tokenizer import Tokenizer
 
 from .fake_bot_api import ADMIN, OFFLINE_BASE
@@ -22,6 +23,21 @@ settings.register_profile("newsbot", deadline=None)
 settings.load_profile("newsbot")
 
 SEED_PAGE = SAMPLE_PAGE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_scoring() -> None:
+    """The compiled kernel loaded before any test, so that every test scores by the same path
+    (in a service it loads in the background, numpy scoring until then)."""
+    compiled.load()
+
+
+@pytest.fixture
+def numpy_scoring():
+    """Score by the numpy path for one test."""
+    kernel = compiled.disable()
+    yield
+    compiled.restore(kernel)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import rank_bm25
 
-from newsbot.index import bm25
+from newsbot.index import bm25, compiled
 from newsbot.index.bm25 import BM25Okapi, SortedTerms, Vocabulary
 
 VOCAB = [f"w{i}" for i in range(300)]
@@ -99,6 +99,7 @@ def _best(found: tuple[np.ndarray, np.ndarray], k: int) -> list[tuple[int, float
 
 
 @pytest.mark.parametrize("seed", range(4))
+@pytest.mark.usefixtures("numpy_scoring")
 def test_pruned_top_k_equals_scoring_every_document(seed, monkeypatch):
     """MaxScore skips documents, never changes the k best or their scores (bit for bit), also
     over segments whose peaks were taken at a shorter average length and with dead documents."""
@@ -126,6 +127,7 @@ def test_pruned_top_k_equals_scoring_every_document(seed, monkeypatch):
 
 
 @pytest.mark.parametrize("capacity", [10**9, 700])
+@pytest.mark.usefixtures("numpy_scoring")
 def test_kept_weights_score_as_computed_ones(capacity, monkeypatch):
     """Weights kept from earlier queries (every term's here; with a small capacity, some are
     dropped on the way) give the same documents and scores, bit for bit, as computing them."""
@@ -151,6 +153,35 @@ def test_kept_weights_score_as_computed_ones(capacity, monkeypatch):
     assert answers(cached) == computed  # filling the cache
     assert answers(cached) == computed  # from it
     assert 0 < cached._cache.size <= capacity
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_top_k_equals_the_numpy_path(seed):
+    """The compiled kernel's k best equal the numpy path's, scores bit for bit and ties by
+    document number, over segments, dead documents, repeated query terms and a corpus so small
+    that idf goes negative."""
+    assert compiled.top_k() is not None, "numba is a dependency: the kernel must load"
+    rng = random.Random(seed)
+    docs = _corpus(400, seed)
+    index = BM25Okapi.from_tokens(docs[:250])
+    index = index.add([index.vocab.encode(d) for d in docs[250:]])
+    gone = rng.sample(range(index.n_docs), 40)
+    index = index.remove(gone, [index.vocab.encode(docs[d]) for d in gone])
+    tiny = BM25Okapi.from_tokens([["w0", "w1"], ["w0"], ["w0", "w2", "w2"]])
+    queries = [q + rng.choices(VOCAB[:6], k=2) for q in _queries(seed, 40)] + [["w0"], ["w5"]]
+    twins = BM25Okapi.from_tokens([["w2"], *[["w0", "w1"]] * 30])  # thirty equal scores
+    cases = [(index, q) for q in queries] + [(tiny, ["w0", "w2", "w0"]), (twins, ["w1", "w0"])]
+    for ours, query in cases:
+        for k in (1, 3, 20):
+            kernel = compiled.disable()
+            try:
+                expected = ours.top(query, k, min_postings=10**9)  # numpy, scoring in full
+            finally:
+                compiled.restore(kernel)
+            got = ours.top(query, k)
+            assert _best(got, k) == _best(expected, k)
+            assert len(got[0]) == min(k, len(expected[0]))
+            assert got[0].dtype == bm25.DOC and ours.stats.alive[got[0]].all()
 
 
 def test_one_by_one_adds_keep_few_segments_and_fresh_scores():

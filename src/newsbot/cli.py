@@ -247,6 +247,8 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
         check_setting("answer_max_chars", args.max_chars, "--max-chars")
     engine = _engine(config)
     questions = [" ".join(args.question)] if args.question else None
+    if questions is None:  # a batch: worth the compiled scoring
+        engine.warm_up()
     context = None
     for question in questions if questions is not None else _stdin_lines():
         answer = engine.ask(question, max_chars=args.max_chars, context=context)

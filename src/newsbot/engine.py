@@ -25,7 +25,7 @@ from newsbot.corpus.importers import ImportReport, check_size, parse_import
 from newsbot.corpus.store import private_dir
 from newsbot.corpus.web import new_client, page_article
 from newsbot.errors import CorpusError, NewsbotError, os_reason
-from newsbot.index import bulk, persist
+from newsbot.index import bulk, compiled, persist
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.index.similar import near_duplicate
 from newsbot.responder import Answer, Responder
@@ -227,6 +227,12 @@ class Engine:
         except CorpusError as exc:  # another process holds the corpus: save next time
             self._dirty.set()
             log.warning("index not saved: %s", exc)
+
+    def warm_up(self) -> None:
+        """Prepare a long-running process to answer fast: the dictionaries loaded now, the
+        compiled scoring in the background."""
+        self.tokenizer.warm_up()
+        compiled.start()
 
     def autosave(self) -> None:
         """Save in a background thread a few seconds after each change (for the bot and the

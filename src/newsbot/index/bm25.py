@@ -20,6 +20,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from newsbot.index import compiled
 from newsbot.index.recent import Recent
 
 TERM = np.int32
@@ -762,6 +763,9 @@ class BM25Okapi:
         """``top`` with dead documents among the results. Documents that cannot reach the k-th
         score are skipped (MaxScore): looking a few candidates up in a common term's postings
         costs less than scoring them all."""
+        kernel = compiled.top_k()
+        if kernel is not None:
+            return self._top_compiled(kernel, query, k)
         found = self._found(query)
         postings = sum(len(d) for d, _ in found.values())
         if postings <= min_postings or len(found) < 2:
@@ -804,6 +808,25 @@ class BM25Okapi:
             if term in weights:
                 total += weights[term]
         return docs, total
+
+    def _top_compiled(
+        self, kernel: compiled.TopK, query: Sequence[str], k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``top`` by the compiled kernel: every posting of the query added up in query order
+        (the sums ``score`` makes, bit for bit), the best k kept as they come."""
+        found = self._found(query)
+        terms = [t for t in query if t in found]
+        if not terms or not self.n_alive:
+            return np.empty(0, DOC), np.empty(0)
+        weights = {t: self._term_weights(t, *found[t]) for t in found}
+        docs = np.concatenate([found[t][0] for t in terms])  # fresh arrays: one compiled type
+        values = np.concatenate([weights[t] for t in terms])
+        scratch = self._scratch
+        if not hasattr(scratch, "total"):
+            scratch.total, scratch.seen = np.zeros(self.n_docs), np.zeros(self.n_docs, np.bool_)
+        best, scores = kernel(docs, values, self.stats.alive, scratch.total, scratch.seen, k)
+        order = np.lexsort((best, -scores))
+        return best[order].astype(DOC), scores[order]
 
     def _found(self, query: Sequence[str]) -> Found:
         """The postings, dead documents' too, of each distinct query term that any document

@@ -252,7 +252,7 @@ def run_bot(config: Config) -> int:
 def _serve(config: Config, token: str) -> int:
     """Build the engine and the application and serve updates until stopped."""
     engine = Engine(config)
-    engine.tokenizer.warm_up()
+    engine.warm_up()
     engine.autosave()
     engine.watch()
     app = build_application(config, token, engine)

@@ -1,0 +1,87 @@
+"""Compiled top-k scoring (numba), loaded in the background by long-running processes:
+importing numba and loading its cached machine code takes about half a second, which neither a
+restart nor the first question should wait for. Until it is ready, or where numba is missing,
+the numpy path scores."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TopK = Callable[..., tuple[np.ndarray, np.ndarray]]
+
+_lock = threading.Lock()
+_kernel: TopK | None = None
+_started = False
+_failed = False
+
+
+def top_k() -> TopK | None:
+    """The compiled ``top_k`` once loaded (``start`` or ``load``), else None."""
+    return _kernel
+
+
+def start() -> None:
+    """Load the kernel in a background thread (once): for a process that will answer many
+    questions (a one-shot question is answered sooner without it)."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    threading.Thread(target=load, name="numba-load", daemon=True).start()
+
+
+def load() -> TopK | None:
+    """Load and compile the kernel now (the background thread's work; tests call it to fix
+    which path scores). None where numba cannot be imported or compile."""
+    global _kernel, _failed, _started
+    with _lock:
+        _started = True
+        if _kernel is not None or _failed:
+            return _kernel
+        try:
+            module: Any = importlib.import_module("newsbot.index._compiled")
+            kernel = module.top_k
+            _warm(kernel)
+        except Exception as exc:  # no numba here, or it cannot compile: numpy scores
+            log.info("compiled scoring unavailable (%s: %s); numpy scores", type(exc).__name__, exc)
+            _failed = True
+            return None
+        _kernel = kernel
+        return kernel
+
+
+def _warm(kernel: TopK) -> None:
+    """Compile (or load from numba's cache) for the argument types queries pass."""
+    total = np.zeros(2)
+    kernel(
+        np.array([0, 1], np.int32),
+        np.array([1.0, 2.0]),
+        np.ones(2, np.bool_),
+        total,
+        np.zeros(2, np.bool_),
+        1,
+    )
+
+
+def disable() -> TopK | None:
+    """Stop using the kernel (tests of the numpy path); what was in use, for ``restore``."""
+    global _kernel
+    with _lock:
+        was, _kernel = _kernel, None
+        return was
+
+
+def restore(kernel: TopK | None) -> None:
+    """Use ``kernel`` again (after ``disable``)."""
+    global _kernel
+    with _lock:
+        _kernel = kernel
