@@ -656,7 +656,10 @@ class BM25Okapi:
 
     def idf(self, term: str) -> float:
         """rank_bm25's idf: log((N - n + 0.5) / (n + 0.5)); negatives floored at eps * mean idf."""
-        n = self.doc_freq(term)
+        return self._idf(self.doc_freq(term))
+
+    def _idf(self, n: int) -> float:
+        """``idf`` of a term in ``n`` live documents."""
         value = math.log(self.n_alive - n + 0.5) - math.log(n + 0.5)
         return self.epsilon * self.average_idf if value < 0 else value
 
@@ -812,19 +815,39 @@ class BM25Okapi:
     def _top_compiled(
         self, kernel: compiled.TopK, query: Sequence[str], k: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``top`` by the compiled kernel: every posting of the query added up in query order
-        (the sums ``score`` makes, bit for bit), the best k kept as they come."""
-        found = self._found(query)
-        terms = [t for t in query if t in found]
-        if not terms or not self.n_alive:
+        """``top`` by the compiled kernel: every posting of the query weighed and added up in
+        query order (the sums ``score`` makes, bit for bit), the best k kept as they come."""
+        if not self.n_alive:
             return np.empty(0, DOC), np.empty(0)
-        weights = {t: self._term_weights(t, *found[t]) for t in found}
-        docs = np.concatenate([found[t][0] for t in terms])  # fresh arrays: one compiled type
-        values = np.concatenate([weights[t] for t in terms])
+        docs, tfs, bounds, idfs = [], [], [0], []
+        df = self.stats.doc_freq
+        for term in query:
+            term_id = self.vocab.get(term)
+            if term_id is None or term_id >= len(df):
+                continue
+            parts = [p for s in self.segments if len((p := s.postings(term_id))[0])]
+            if parts:
+                docs += (p[0] for p in parts)
+                tfs += (p[1] for p in parts)
+                bounds.append(bounds[-1] + sum(len(p[0]) for p in parts))
+                idfs.append(self._idf(int(df[term_id])))
+        if not idfs:
+            return np.empty(0, DOC), np.empty(0)
         scratch = self._scratch
         if not hasattr(scratch, "total"):
-            scratch.total, scratch.seen = np.zeros(self.n_docs), np.zeros(self.n_docs, np.bool_)
-        best, scores = kernel(docs, values, self.stats.alive, scratch.total, scratch.seen, k)
+            scratch.total = np.zeros(self.n_docs)
+        best, scores = kernel(
+            np.concatenate(docs),  # fresh arrays of fixed types: one compiled signature
+            np.concatenate(tfs, dtype=np.uint32, casting="safe"),
+            np.array(bounds, np.int64),
+            np.array(idfs),
+            self._norm,
+            self.k1,
+            self._alive,
+            self.dead > 0,
+            scratch.total,
+            k,
+        )
         order = np.lexsort((best, -scores))
         return best[order].astype(DOC), scores[order]
 
@@ -928,6 +951,12 @@ class BM25Okapi:
         if self.dead:
             norm[~self.stats.alive] = np.inf
         return norm
+
+    @cached_property
+    def _alive(self) -> np.ndarray:
+        """The live documents' marks as a plain writable array (a memory-mapped, read-only one
+        would be another type for the compiled kernel, compiled anew)."""
+        return np.array(self.stats.alive, dtype=np.bool_)
 
     def _normalise(self, lengths: np.ndarray, avgdl: float) -> np.ndarray:
         """Length normalisation at ``avgdl``, in rank_bm25's order of operations."""

@@ -61,13 +61,16 @@ def load() -> TopK | None:
 
 def _warm(kernel: TopK) -> None:
     """Compile (or load from numba's cache) for the argument types queries pass."""
-    total = np.zeros(2)
     kernel(
         np.array([0, 1], np.int32),
-        np.array([1.0, 2.0]),
+        np.array([1, 2], np.uint32),
+        np.array([0, 2], np.int64),
+        np.array([1.0]),
+        np.ones(2),
+        1.5,
         np.ones(2, np.bool_),
-        total,
-        np.zeros(2, np.bool_),
+        False,
+        np.zeros(2),
         1,
     )
 
