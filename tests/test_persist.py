@@ -287,3 +287,36 @@ def test_stored_articles_keep_their_bodies_on_disk_not_in_memory(empty_config, t
     restarted = Engine(empty_config, tokenizer)
     assert "body" not in vars(restarted.index.articles["n1"])
     assert restarted.index.articles["n1"] == article
+
+
+def test_a_service_keeps_the_compiled_scoring_under_its_state_folder(config, tmp_path):
+    """A long-running process compiles the kernel into its own state folder (the installed
+    package may be read-only and the home hidden, as under the systemd unit), then scores by it:
+    the same answer as the numpy path gives."""
+    script = (
+        "import time, sys\n"
+        "from newsbot.config import load_config\n"
+        "from newsbot.engine import Engine\n"
+        "from newsbot.index import compiled\n"
+        "engine = Engine(load_config(None))\n"
+        "before = engine.ask('谁到烟厂空气质量监测站点督导？').short_answer\n"
+        "engine.warm_up()\n"
+        "deadline = time.monotonic() + 60\n"
+        "while compiled.top_k() is None and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "after = engine.ask('谁到烟厂空气质量监测站点督导？').short_answer\n"
+        "print(compiled.top_k() is not None, before, after, engine.state_dir)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env |= {
+        "NEWSBOT_CORPUS_DIR": str(config.corpus_dir),
+        "NEWSBOT_DATA_DIR": str(config.data_dir),
+        "NEWSBOT_CONFIG": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=90
+    )
+    assert done.returncode == 0, done.stderr
+    loaded, before, after, state = done.stdout.split()
+    assert loaded == "True" and before == after == "张艳敏"
+    assert list((Path(state) / "compiled").rglob("*.nbi")), "numba cached nothing there"

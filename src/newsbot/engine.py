@@ -232,7 +232,7 @@ class Engine:
         """Prepare a long-running process to answer fast: the dictionaries loaded now, the
         compiled scoring in the background."""
         self.tokenizer.warm_up()
-        compiled.start()
+        compiled.start(cache=self.state_dir / "compiled")
 
     def autosave(self) -> None:
         """Save in a background thread a few seconds after each change (for the bot and the

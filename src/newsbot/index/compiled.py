@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,25 +31,29 @@ def top_k() -> TopK | None:
     return _kernel
 
 
-def start() -> None:
+def start(cache: Path | None = None) -> None:
     """Load the kernel in a background thread (once): for a process that will answer many
-    questions (a one-shot question is answered sooner without it)."""
+    questions (a one-shot question is answered sooner without it). ``cache``: as in ``load``."""
     global _started
     with _lock:
         if _started:
             return
         _started = True
-    threading.Thread(target=load, name="numba-load", daemon=True).start()
+    threading.Thread(target=load, args=(cache,), name="numba-load", daemon=True).start()
 
 
-def load() -> TopK | None:
+def load(cache: Path | None = None) -> TopK | None:
     """Load and compile the kernel now (the background thread's work; tests call it to fix
-    which path scores). None where numba cannot be imported or compile."""
+    which path scores). None where numba cannot be imported or compile. ``cache``: the folder
+    for numba's machine code unless ``NUMBA_CACHE_DIR`` names one (a service's installed
+    package is often read-only, its home hidden)."""
     global _kernel, _failed, _started
     with _lock:
         _started = True
         if _kernel is not None or _failed:
             return _kernel
+        if cache is not None and "numba" not in sys.modules:
+            os.environ.setdefault("NUMBA_CACHE_DIR", str(cache))
         try:
             module: Any = importlib.import_module("newsbot.index._compiled")
             kernel = module.top_k
