@@ -842,7 +842,7 @@ class BM25Okapi:
             np.array(bounds, np.int64),
             np.array(idfs),
             self._norm,
-            self.k1,
+            float(self.k1),
             self._alive,
             self.dead > 0,
             scratch.total,

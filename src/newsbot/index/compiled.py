@@ -59,7 +59,9 @@ def load(cache: Path | None = None) -> TopK | None:
             kernel = module.top_k
             _warm(kernel)
         except Exception as exc:  # no numba here, or it cannot compile: numpy scores
-            log.info("compiled scoring unavailable (%s: %s); numpy scores", type(exc).__name__, exc)
+            log.warning(
+                "compiled scoring unavailable (%s: %s); numpy scores", type(exc).__name__, exc
+            )
             _failed = True
             return None
         _kernel = kernel

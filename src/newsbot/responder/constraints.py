@@ -36,7 +36,7 @@ _NAME_TAGS = ("nr", "ns", "nt")
 _SHOWN_BEFORE = 2
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # Constraints an article's date may meet.
-_TIMED = ("year", "date")
+TIMED = ("year", "date")
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def _held(constraint: Constraint, body: str) -> bool:
 def _undatable(constraint: Constraint, date: str | None, body: str) -> bool:
     """Whether a year or date cannot be checked: the article has no date and its text names no
     year (for a year) or no month (for a date); one that names others is known not to meet it."""
-    if date or constraint.kind not in _TIMED:
+    if date or constraint.kind not in TIMED:
         return False
     return (_YEAR if constraint.kind == "year" else _DATE).search(body) is None
 

@@ -15,7 +15,7 @@ from newsbot.errors import NewsbotError
 from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
 from newsbot.responder.calibration import load_calibration
-from newsbot.responder.constraints import Constraint, canonical, constraints, missing
+from newsbot.responder.constraints import TIMED, Constraint, canonical, constraints, missing
 from newsbot.responder.extract import Extract, answer_evidence, extract, share
 from newsbot.responder.followup import Context, resolve
 from newsbot.responder.intents import GREETING, HELP, LATEST, THANKS, intent_of
@@ -189,7 +189,7 @@ class Responder:
         if not period.literal:
             return True
         wanted = constraints(normalize(question), self.index.tokenizer)
-        return _meets(tuple(c for c in wanted if c.kind in ("year", "date")), article) is not None
+        return _meets(tuple(c for c in wanted if c.kind in TIMED), article) is not None
 
     def _in_period(self, period: Period) -> tuple[frozenset[str], bool]:
         """The articles of ``period`` (undated ones too, unless it names a day), and whether a
