@@ -290,15 +290,21 @@ def test_stored_articles_keep_their_bodies_on_disk_not_in_memory(empty_config, t
 
 
 def test_a_service_keeps_the_compiled_scoring_under_its_state_folder(config, tmp_path):
-    """A long-running process compiles the kernel into its own state folder (the installed
-    package may be read-only and the home hidden, as under the systemd unit), then scores by it:
-    the same answer as the numpy path gives."""
+    """A long-running process over a small index scores by numpy (numba is not even imported);
+    once the index reaches ``compiled_min_passages`` it compiles the kernel into its own state
+    folder (the installed package may be read-only and the home hidden, as under the systemd
+    unit) and scores by it: the same answer as the numpy path gives."""
     script = (
-        "import time, sys\n"
+        "import dataclasses, sys, time\n"
         "from newsbot.config import load_config\n"
         "from newsbot.engine import Engine\n"
         "from newsbot.index import compiled\n"
-        "engine = Engine(load_config(None))\n"
+        "config = load_config(None)\n"
+        "small = Engine(config)\n"
+        "small.warm_up()\n"
+        "time.sleep(0.5)\n"
+        "assert 'numba' not in sys.modules and compiled.top_k() is None\n"
+        "engine = Engine(dataclasses.replace(config, compiled_min_passages=1))\n"
         "before = engine.ask('谁到烟厂空气质量监测站点督导？').short_answer\n"
         "engine.warm_up()\n"
         "deadline = time.monotonic() + 60\n"

@@ -24,6 +24,8 @@ EXIT_USER_ERROR = 2
 # Commands that read the corpus: a missing corpus folder is an error for them (import and init
 # create it; eval over a contexts file needs none).
 READS_CORPUS = frozenset({"list", "show", "delete", "ask", "console", "index", "bot"})
+# Questions of a batch `ask` after which the compiled scoring is loaded (in the background).
+BATCH_COMPILED_AFTER = 50
 
 
 class _Parser(argparse.ArgumentParser):
@@ -247,10 +249,10 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
         check_setting("answer_max_chars", args.max_chars, "--max-chars")
     engine = _engine(config)
     questions = [" ".join(args.question)] if args.question else None
-    if questions is None:  # a batch: worth the compiled scoring
-        engine.warm_up()
     context = None
-    for question in questions if questions is not None else _stdin_lines():
+    for n, question in enumerate(questions if questions is not None else _stdin_lines()):
+        if n == BATCH_COMPILED_AFTER:  # a batch long enough to pay for the compiled scoring
+            engine.compile_scoring()
         answer = engine.ask(question, max_chars=args.max_chars, context=context)
         if args.follow:
             context = carried(answer, context)

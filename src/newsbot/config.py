@@ -163,6 +163,13 @@ class Config:
     bm25_k1: float = setting(1.5, "BM25Okapi k1", low=0, high=10)
     bm25_b: float = setting(0.75, "BM25Okapi b", low=0, high=1)
     bm25_epsilon: float = setting(0.25, "BM25Okapi epsilon (idf floor)", low=0, high=1)
+    compiled_min_passages: int = setting(
+        50_000,
+        "index size from which the bot and console score by the compiled kernel (faster; "
+        "numba takes about 120 MB more memory)",
+        low=0,
+        high=10**12,
+    )
     log_level: str = setting("INFO", "log level of the bot", choices=LOG_LEVELS)
     today: datetime.date | None = setting(
         None, "the day 今天/上周/最近三天 count from (YYYY-MM-DD)", shown="the current date"

@@ -52,7 +52,7 @@ def run_console(
     context = None  # the answer a follow-up leans on
     interactive = lines is None
     if interactive:
-        engine.warm_up()
+        engine.compile_scoring()
         _setup_readline(engine.config.data_dir / "console_history")
         n = len(engine.corpus)
         print(f"newsbot 控制台：新闻库共 {n} 篇文章。输入 :help 查看帮助，:quit 退出。", file=out)

@@ -106,6 +106,7 @@ class Engine:
         self._watcher: threading.Thread | None = None
         self._listeners: list[Callable[[list[Article]], None]] = []
         self._released_at = -math.inf  # the first change releases, however soon after boot
+        self._compile = False  # whether this process scores by the compiled kernel when large
         with self._writing():
             self._responder = responder_for(config, self._open_index(rebuild))
 
@@ -232,7 +233,15 @@ class Engine:
         """Prepare a long-running process to answer fast: the dictionaries loaded now, the
         compiled scoring in the background."""
         self.tokenizer.warm_up()
-        compiled.start(cache=self.state_dir / "compiled")
+        self.compile_scoring()
+
+    def compile_scoring(self) -> None:
+        """Load the compiled scoring in the background, for a process that will answer many
+        questions, once the index holds ``compiled_min_passages`` (a few questions, or a small
+        index, are answered as fast without: numba costs half a second and 120 MB)."""
+        self._compile = True
+        if len(self.index) >= self.config.compiled_min_passages:
+            compiled.start(cache=self.state_dir / "compiled")
 
     def autosave(self) -> None:
         """Save in a background thread a few seconds after each change (for the bot and the
@@ -267,6 +276,8 @@ class Engine:
         """Make ``index`` the one questions are answered from (one reference assignment)."""
         self._responder = responder_for(self.config, index)
         self._dirty.set()
+        if self._compile:
+            self.compile_scoring()  # the index may have grown past the size for it
 
     def add(self, articles: Iterable[Article], update: bool = False) -> AddResult:
         """Store articles and make them answerable at once (with ``update``, a changed version
