@@ -21,25 +21,32 @@ def top_k(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best live documents of a query (by score, then lower number) and their
     scores, in no order. ``docs``/``tfs`` hold its terms' postings one term after another in
-    query order, term ``t``'s at ``bounds[t]:bounds[t + 1]`` with idf ``idfs[t]``; each weight
-    is computed as ``BM25Okapi._weights`` computes it and added in that order (as rank_bm25
-    adds its terms' scores) into ``total``, all zeros, as long as the collection, and left so."""
+    query order, term ``t``'s at ``bounds[t]:bounds[t + 1]`` with idf ``idfs[t]`` (every one
+    positive: a document's total is 0 until its first posting); each weight is computed as
+    ``BM25Okapi._weights`` computes it and added in that order (as rank_bm25 adds its terms'
+    scores) into ``total``, all zeros, as long as the collection, and left so. The documents
+    are noted as first touched, so that picking the best and clearing reads each once."""
+    touched = np.empty(len(docs), np.int32)
+    m = 0
     for t in range(len(idfs)):
         idf = idfs[t]
         for i in range(bounds[t], bounds[t + 1]):
+            doc = docs[i]
+            if any_dead and not alive[doc]:
+                continue
             tf = np.float64(tfs[i])
-            total[docs[i]] += tf * (k1 + 1) / (norm[docs[i]] + tf) * idf
+            before = total[doc]
+            if before == 0.0:
+                touched[m] = doc
+                m += 1
+            total[doc] = before + tf * (k1 + 1) / (norm[doc] + tf) * idf
     best = np.empty(k, np.float64)  # a heap whose root is the worst of the best so far
     held = np.empty(k, np.int64)
     n = 0
-    for i in range(len(docs)):
-        doc = docs[i]
+    for i in range(m):
+        doc = touched[i]
         score = total[doc]
-        if score != score:  # NaN: taken already
-            continue
-        total[doc] = np.nan
-        if any_dead and not alive[doc]:
-            continue
+        total[doc] = 0.0
         if n < k:
             j = n
             n += 1
@@ -67,6 +74,4 @@ def top_k(
                 best[j], held[j] = best[child], held[child]
                 j = child
             best[j], held[j] = score, doc
-    for i in range(len(docs)):
-        total[docs[i]] = 0.0
     return held[:n].copy(), best[:n].copy()

@@ -833,6 +833,8 @@ class BM25Okapi:
                 idfs.append(self._idf(int(df[term_id])))
         if not idfs:
             return np.empty(0, DOC), np.empty(0)
+        if min(idfs) <= 0:  # the kernel tells touched documents by their nonzero totals
+            return self._score(query)
         scratch = self._scratch
         if not hasattr(scratch, "total"):
             scratch.total = np.zeros(self.n_docs)
