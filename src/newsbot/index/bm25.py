@@ -672,13 +672,17 @@ class BM25Okapi:
         term_id = self.vocab.get(term)
         if term_id is None or term_id >= len(self.stats.doc_freq) or not self.segments:
             return np.empty(0, DOC), np.empty(0, np.int32)
-        parts = [p for segment in self.segments if len((p := segment.postings(term_id))[0])]
+        parts = self._parts(term_id)
         if len(parts) == 1:  # a view of the saved arrays: no copy
             docs, tfs = parts[0]
         else:
             docs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, DOC)
             tfs = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint8)
         return docs, tfs
+
+    def _parts(self, term_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The postings of ``term_id`` in each segment holding it, oldest segment first."""
+        return [p for segment in self.segments if len((p := segment.postings(term_id))[0])]
 
     def present(self, terms: Iterable[str], docs: np.ndarray) -> dict[str, np.ndarray]:
         """For each term, which of ``docs`` hold it (looked up segment by segment: a common
@@ -825,7 +829,7 @@ class BM25Okapi:
             term_id = self.vocab.get(term)
             if term_id is None or term_id >= len(df):
                 continue
-            parts = [p for s in self.segments if len((p := s.postings(term_id))[0])]
+            parts = self._parts(term_id)
             if parts:
                 docs += (p[0] for p in parts)
                 tfs += (p[1] for p in parts)
