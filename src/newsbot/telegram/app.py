@@ -143,9 +143,17 @@ class ChatFairLimiter(AIORateLimiter):
             except RetryAfter as exc:
                 if attempt == FLOOD_RETRIES:
                     raise
-                # The wait as a timedelta (the limiter's own way; the int attribute is deprecated).
-                await asyncio.sleep(exc._retry_after.total_seconds() + 0.1)
+                await asyncio.sleep(_retry_seconds(exc) + 0.1)
         return None
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """The wait flood control asks for: a timedelta from python-telegram-bot 22.2 on (whose int
+    attribute is deprecated there), the int itself before."""
+    wait = getattr(exc, "_retry_after", None)
+    if isinstance(wait, datetime.timedelta):
+        return wait.total_seconds()
+    return float(exc.retry_after)
 
 
 def build_application(
