@@ -42,7 +42,7 @@ def main() -> None:
     config = work / "newsbot.yaml"
     config.write_text(
         f"corpus_dir: {work / 'corpus'}\ndata_dir: {work / 'data'}\n"
-        "telegram:\n  questions_per_minute: 100000\n",
+        "telegram:\n  questions_per_minute: 1000\n",
         "utf-8",
     )
     api = FakeBotAPI(TOKEN).start()
