@@ -333,3 +333,15 @@ def test_queries_from_many_threads_score_as_one_at_a_time():
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(run, [0, 15, 30, 45] * 3))
+
+
+@pytest.mark.usefixtures("numpy_scoring")
+def test_a_snapshot_without_caches_scores_the_same_from_cold(monkeypatch):
+    monkeypatch.setattr(bm25, "CACHE_MIN_POSTINGS", 1)
+    index = BM25Okapi.from_tokens(_corpus(200, 13))
+    query = ["w0", "w1", "w7"]
+    warm = index.top(query, 5)
+    assert index._cache.size > 0
+    cold = index.without_caches()
+    assert cold._cache.size == 0
+    assert _best(cold.top(query, 5), 5) == _best(warm, 5)

@@ -143,7 +143,11 @@ def _write_new(path: Path, data: bytes, fsync: bool) -> None:
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    _fsync_fd(os.open(path, os.O_RDONLY))
+
+
+def _fsync_fd(fd: int) -> None:
+    """fsync ``fd``, then close it."""
     try:
         os.fsync(fd)
     finally:
@@ -177,14 +181,12 @@ def _sync_filesystem(folder: Path) -> bool:
 
 
 def _fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable, where the folder can be opened at all."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync_fd(fd)
 
 
 # Bump when the cache changes shape; an older cache is ignored (the files are parsed). Entries

@@ -633,6 +633,11 @@ class BM25Okapi:
         )
         return self._with((segment,), stats), kept
 
+    def without_caches(self) -> BM25Okapi:
+        """This snapshot with none of its queries' kept weights or buffers (benchmarks that
+        time a path from cold)."""
+        return self._with(self.segments, self.stats)
+
     def _with(self, segments: tuple[Segment, ...], stats: Stats) -> BM25Okapi:
         return BM25Okapi(self.vocab, segments, stats, self.k1, self.b, self.epsilon)
 
@@ -767,9 +772,10 @@ class BM25Okapi:
     def _top(
         self, query: Sequence[str], k: int, min_postings: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``top`` with dead documents among the results. Documents that cannot reach the k-th
-        score are skipped (MaxScore): looking a few candidates up in a common term's postings
-        costs less than scoring them all."""
+        """``top`` with dead documents among the results: by the compiled kernel once it is
+        loaded (exactly k documents), else by numpy, where documents that cannot reach the
+        k-th score are skipped (MaxScore): looking a few candidates up in a common term's
+        postings costs less than scoring them all."""
         kernel = compiled.top_k()
         if kernel is not None:
             return self._top_compiled(kernel, query, k)
