@@ -170,7 +170,12 @@ def test_compiled_top_k_equals_the_numpy_path(seed):
     tiny = BM25Okapi.from_tokens([["w0", "w1"], ["w0"], ["w0", "w2", "w2"]])
     queries = [q + rng.choices(VOCAB[:6], k=2) for q in _queries(seed, 40)] + [["w0"], ["w5"]]
     twins = BM25Okapi.from_tokens([["w2"], *[["w0", "w1"]] * 30, *[["w3"]] * 100])  # ties
+    # Frequencies over 255 and 65,535: segments whose frequencies are 16- and 32-bit.
+    wide = BM25Okapi.from_tokens([["w0"] * 300 + ["w1"], ["w0", "w2"], ["w3"] * 9])
+    wide = wide.add([wide.vocab.encode(["w1"] * 70_000 + ["w0", "w3"])])
+    assert {s.tfs.dtype for s in wide.segments} == {np.dtype(np.uint16), np.dtype(np.uint32)}
     cases = [(index, q) for q in queries] + [(tiny, ["w0", "w2", "w0"]), (twins, ["w1", "w0"])]
+    cases += [(wide, ["w1", "w0"]), (wide, ["w0", "w3"])]
     for ours, query in cases:
         for k in (1, 3, 20):
             kernel = compiled.disable()

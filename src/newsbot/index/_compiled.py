@@ -4,33 +4,66 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
 
 
-@numba.njit(cache=True, nogil=True)
+def _readonly(dtype: types.Type) -> types.Array:
+    """A 1-d array type that a saved (memory-mapped, read-only) array and a built one both pass."""
+    return types.Array(dtype, 1, "C", readonly=True)
+
+
+# One signature per type a segment's frequencies may have (the narrowest that holds them), each
+# compiled when numba loads (or read from its cache), never on a query.
+SIGNATURES = [
+    types.Tuple((types.int64[::1], types.float64[::1]))(
+        _readonly(types.int32),  # term_ids
+        _readonly(types.int64),  # offsets
+        _readonly(types.int32),  # docs
+        _readonly(tf),  # tfs
+        _readonly(types.int32),  # query
+        _readonly(types.float64),  # idfs
+        _readonly(types.float64),  # norm
+        types.float64,  # k1
+        _readonly(types.boolean),  # alive
+        types.boolean,  # any_dead
+        types.float64[::1],  # total
+        types.int32[::1],  # touched
+        types.int64,  # k
+    )
+    for tf in (types.uint8, types.uint16, types.uint32)
+]
+
+
+@numba.njit(SIGNATURES, cache=True, nogil=True)
 def top_k(
+    term_ids: np.ndarray,
+    offsets: np.ndarray,
     docs: np.ndarray,
     tfs: np.ndarray,
-    bounds: np.ndarray,
+    query: np.ndarray,
     idfs: np.ndarray,
     norm: np.ndarray,
     k1: float,
     alive: np.ndarray,
     any_dead: bool,
     total: np.ndarray,
+    touched: np.ndarray,
     k: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best live documents of a query (by score, then lower number) and their
-    scores, in no order. ``docs``/``tfs`` hold its terms' postings one term after another in
-    query order, term ``t``'s at ``bounds[t]:bounds[t + 1]`` with idf ``idfs[t]`` (every one
-    positive: a document's total is 0 until its first posting); each weight is computed as
-    ``BM25Okapi._weights`` computes it and added in that order (as rank_bm25 adds its terms'
-    scores) into ``total``, all zeros, as long as the collection, and left so. The documents
-    are noted as first touched, so that picking the best and clearing reads each once."""
-    touched = np.empty(len(docs), np.int32)
+    """The ``k`` best live documents of one segment (``term_ids``, ``offsets``, ``docs``,
+    ``tfs`` as in ``Segment``) for a query of term ids, and their scores, in no order. Each
+    term's idf is ``idfs[t]`` (every one positive: a document's total is 0 until its first
+    posting); each weight is computed as ``BM25Okapi._weights`` computes it and added in query
+    order (as rank_bm25 adds its terms' scores) into ``total``, all zeros, as long as the
+    collection, and left so. ``touched``, at least as long as the segment, notes each document
+    as first touched, so that picking the best and clearing reads each once."""
     m = 0
-    for t in range(len(idfs)):
+    for t in range(len(query)):
+        at = np.searchsorted(term_ids, query[t])
+        if at == len(term_ids) or term_ids[at] != query[t]:
+            continue
         idf = idfs[t]
-        for i in range(bounds[t], bounds[t + 1]):
+        for i in range(offsets[at], offsets[at + 1]):
             doc = docs[i]
             if any_dead and not alive[doc]:
                 continue

@@ -825,43 +825,44 @@ class BM25Okapi:
     def _top_compiled(
         self, kernel: compiled.TopK, query: Sequence[str], k: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``top`` by the compiled kernel: every posting of the query weighed and added up in
-        query order (the sums ``score`` makes, bit for bit), the best k kept as they come."""
+        """``top`` by the compiled kernel, a segment at a time (a document's postings are all in
+        its segment): every posting of the query weighed and added up in query order (the sums
+        ``score`` makes, bit for bit), the best k of each segment kept as they come."""
         if not self.n_alive:
             return np.empty(0, DOC), np.empty(0)
-        docs, tfs, bounds, idfs = [], [], [0], []
+        ids, idfs = [], []
         df = self.stats.doc_freq
         for term in query:
             term_id = self.vocab.get(term)
-            if term_id is None or term_id >= len(df):
-                continue
-            parts = self._parts(term_id)
-            if parts:
-                docs += (p[0] for p in parts)
-                tfs += (p[1] for p in parts)
-                bounds.append(bounds[-1] + sum(len(p[0]) for p in parts))
+            if term_id is not None and term_id < len(df):
+                ids.append(term_id)
                 idfs.append(self._idf(int(df[term_id])))
-        if not idfs:
+        if not ids:
             return np.empty(0, DOC), np.empty(0)
         if min(idfs) <= 0:  # the kernel tells touched documents by their nonzero totals
             return self._score(query)
+        terms, weights = np.array(ids, TERM), np.array(idfs)
+        total, touched = self._accumulators()
+        held, scores = [], []
+        for s in self.segments:
+            docs, values = kernel(
+                s.term_ids, s.offsets, s.docs, s.tfs, terms, weights, self._norm,
+                float(self.k1), self._alive, self.dead > 0, total, touched, k,
+            )  # fmt: skip
+            held.append(docs)
+            scores.append(values)
+        best, values = np.concatenate(held), np.concatenate(scores)
+        order = np.lexsort((best, -values))[:k]
+        return best[order].astype(DOC), values[order]
+
+    def _accumulators(self) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's buffers for the kernel: every document's total (all zeros between
+        queries) and a list of the documents a query touched."""
         scratch = self._scratch
         if not hasattr(scratch, "total"):
             scratch.total = np.zeros(self.n_docs)
-        best, scores = kernel(
-            np.concatenate(docs),  # fresh arrays of fixed types: one compiled signature
-            np.concatenate(tfs, dtype=np.uint32, casting="safe"),
-            np.array(bounds, np.int64),
-            np.array(idfs),
-            self._norm,
-            float(self.k1),
-            self._alive,
-            self.dead > 0,
-            scratch.total,
-            k,
-        )
-        order = np.lexsort((best, -scores))
-        return best[order].astype(DOC), scores[order]
+            scratch.first_touched = np.empty(self.n_docs, np.int32)
+        return scratch.total, scratch.first_touched
 
     def _found(self, query: Sequence[str]) -> Found:
         """The postings, dead documents' too, of each distinct query term that any document

@@ -69,17 +69,20 @@ def load(cache: Path | None = None) -> TopK | None:
 
 
 def _warm(kernel: TopK) -> None:
-    """Compile (or load from numba's cache) for the argument types queries pass."""
+    """Run the kernel once (its signatures are compiled, or read from numba's cache, on import)."""
     kernel(
-        np.array([0, 1], np.int32),
-        np.array([1, 2], np.uint32),
+        np.array([0], np.int32),
         np.array([0, 2], np.int64),
+        np.array([0, 1], np.int32),
+        np.array([1, 2], np.uint8),
+        np.array([0], np.int32),
         np.array([1.0]),
         np.ones(2),
         1.5,
         np.ones(2, np.bool_),
         False,
         np.zeros(2),
+        np.empty(2, np.int32),
         1,
     )
 
