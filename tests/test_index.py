@@ -32,6 +32,21 @@ def test_title_helps_retrieval(tokenizer):
     assert hits[0].passage.article_id == "a"
 
 
+def test_every_passage_holds_its_titles_terms(tokenizer):
+    """A word named only in the title counts as present in each of the article's passages (the
+    responder's coverage reads it there), through the bulk and the one-by-one paths."""
+    body = "\n\n".join(f"第{n}段：区长带领有关部门负责人检查工作。" * 8 for n in range(4))
+    article = Article(id="a", title="烟厂空气质量监测站点督导", body=body)
+    for index in (
+        SearchIndex([article], tokenizer, IndexParams(passage_max_chars=80)),
+        SearchIndex([], tokenizer, IndexParams(passage_max_chars=80)).updated([article], []),
+    ):
+        hits = index.search(tokenizer.tokens("区长"), k=50)
+        assert len(hits) == len(index) > 3
+        title_terms = set(tokenizer.tokens(article.title))
+        assert all(title_terms <= held for held in index.present(title_terms, hits))
+
+
 def test_search_returns_only_passages_sharing_a_term(engine, tokenizer):
     hits = engine.index.search(tokenizer.tokens("张艳敏"), k=10)
     assert hits and all("张艳敏" in present for present in engine.index.present(["张艳敏"], hits))

@@ -16,7 +16,7 @@ from newsbot.corpus.article import Article, collection_digest, digest_changed
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, PassageList, split_passages
 from newsbot.index.recent import Recent
-from newsbot.text.normalize import normalize_each
+from newsbot.text.normalize import normalize, normalize_each
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Forms, Tokenizer
 
@@ -119,23 +119,18 @@ def indexed_terms(
 
 
 class _TitleClauses:
-    """Clauses of article titles by title, the most recently used ``size`` kept; titles not
-    held yet are normalised in one call (a question looks at twenty candidates' titles)."""
+    """Clauses of article titles by title, the most recently used ``size`` kept."""
 
     def __init__(self, tokenizer: Tokenizer, size: int) -> None:
         self._tokenizer = tokenizer
         self._recent: Recent[Clause] = Recent(size)
 
     def __call__(self, title: str) -> Clause:
-        return self.many([title])[0]
-
-    def many(self, titles: Sequence[str]) -> list[Clause]:
-        found = {t: c for t in titles if (c := self._recent.get(t)) is not None}
-        missing = [t for t in dict.fromkeys(titles) if t not in found]
-        for title, norm in zip(missing, normalize_each(missing), strict=True):
-            found[title] = Clause(title, norm, self._tokenizer)
-            self._recent.put(title, found[title])
-        return [found[t] for t in titles]
+        found = self._recent.get(title)
+        if found is None:
+            found = Clause(title, normalize(title), self._tokenizer)
+            self._recent.put(title, found)
+        return found
 
 
 def _split_clauses(tokenizer: Tokenizer, text: str) -> tuple[Clause, ...]:
@@ -317,11 +312,6 @@ class SearchIndex:
     def title_tokens(self, article: Article) -> frozenset[str]:
         """The tokens of an article's title, as indexed."""
         return self._titles(article.title).tokens
-
-    def titles_held(self, articles: Sequence[Article], forms: Forms) -> list[frozenset[str]]:
-        """For each article, which terms of ``forms`` (``Clause.held``) its title was indexed
-        with; a title is cut only when one of them is written there."""
-        return [title.held(forms) for title in self._titles.many([a.title for a in articles])]
 
     def clauses(self, i: int) -> tuple[Clause, ...]:
         """The clauses of passage ``i`` with their tokens; recently used passages stay cached,

@@ -339,13 +339,9 @@ class Responder:
             return []
         top = hits[0].score if hits[0].score > 0 else 1.0
         ranked = []
-        forms = self.index.tokenizer.forms(weights)
-        # The article's title is the passage's context: 「非遗文化节」 named there only.
-        titles = self.index.titles_held([self.index.articles[h.article_id] for h in hits], forms)
-        for hit, present, in_title in zip(
-            hits, self.index.present(weights, hits), titles, strict=True
-        ):
-            present = present | in_title
+        # A passage is indexed with its article's title leading it: 「非遗文化节」 named in the
+        # title only is present.
+        for hit, present in zip(hits, self.index.present(weights, hits), strict=True):
             cov = share(weights, present)  # of the question's weight
             score = 0.5 * max(hit.score, 0.0) / top + 0.5 * cov
             ranked.append(_Ranked(hit, cov, score, frozenset(present)))
