@@ -262,7 +262,11 @@ def test_postings_and_doc_freq():
     }
 
 
-def test_present_looks_in_every_segment_and_never_at_dead_documents():
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
+def test_present_looks_in_every_segment_and_never_at_dead_documents(path, request):
+    if path == "numpy":
+        request.getfixturevalue("numpy_scoring")
+    assert (compiled.holding() is None) == (path == "numpy")
     docs = _corpus(120, 9)
     index = BM25Okapi.from_tokens(docs[:40])
     for start in (40, 80):

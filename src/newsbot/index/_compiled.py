@@ -32,6 +32,14 @@ SIGNATURES = [
     )
     for tf in (types.uint8, types.uint16, types.uint32)
 ]
+HOLDING = types.void(
+    _readonly(types.int32),  # term_ids
+    _readonly(types.int64),  # offsets
+    _readonly(types.int32),  # docs
+    _readonly(types.int32),  # query
+    _readonly(types.int32),  # targets
+    types.boolean[:, ::1],  # held
+)
 
 
 @numba.njit(SIGNATURES, cache=True, nogil=True)
@@ -108,3 +116,26 @@ def top_k(
                 j = child
             best[j], held[j] = score, doc
     return held[:n].copy(), best[:n].copy()
+
+
+@numba.njit(HOLDING, cache=True, nogil=True)
+def holding(
+    term_ids: np.ndarray,
+    offsets: np.ndarray,
+    docs: np.ndarray,
+    query: np.ndarray,
+    targets: np.ndarray,
+    held: np.ndarray,
+) -> None:
+    """For each term id of ``query`` and each document number of ``targets``, whether this
+    segment's postings of the term hold the document: ``held[t, j]`` set when they do, never
+    cleared (each segment adds its own)."""
+    for t in range(len(query)):
+        at = np.searchsorted(term_ids, query[t])
+        if at == len(term_ids) or term_ids[at] != query[t]:
+            continue
+        postings = docs[offsets[at] : offsets[at + 1]]
+        for j in range(len(targets)):
+            i = np.searchsorted(postings, targets[j])
+            if i < len(postings) and postings[i] == targets[j]:
+                held[t, j] = True

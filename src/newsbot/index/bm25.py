@@ -692,8 +692,11 @@ class BM25Okapi:
     def present(self, terms: Iterable[str], docs: np.ndarray) -> dict[str, np.ndarray]:
         """For each term, which of ``docs`` hold it (looked up segment by segment: a common
         term's postings are not copied together for a few documents)."""
-        docs = np.asarray(docs, dtype=DOC)  # the postings' type: searching copies neither
+        docs = np.ascontiguousarray(docs, dtype=DOC)  # the postings' type: searching copies neither
         live = self.stats.alive[docs]
+        kernel = compiled.holding()
+        if kernel is not None:
+            return self._present_compiled(kernel, list(terms), docs, live)
         out = {}
         for term in terms:
             held = np.zeros(len(docs), bool)
@@ -704,6 +707,18 @@ class BM25Okapi:
                     held |= _lookup(postings, docs)[1]
             out[term] = held & live
         return out
+
+    def _present_compiled(
+        self, kernel: compiled.Holding, terms: list[str], docs: np.ndarray, live: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """``present`` by the compiled kernel: each document searched for in each term's
+        postings, segment by segment, without a numpy call per term."""
+        ids = np.array([-1 if (i := self.vocab.get(t)) is None else i for t in terms], TERM)
+        held = np.zeros((len(terms), len(docs)), bool)
+        for s in self.segments:
+            kernel(s.term_ids, s.offsets, s.docs, ids, docs, held)
+        held &= live
+        return dict(zip(terms, held, strict=True))
 
     def documents(self) -> list[list[str]]:
         """Every document's tokens (grouped by term; order not kept), for checks and baselines."""

@@ -19,21 +19,29 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 TopK = Callable[..., tuple[np.ndarray, np.ndarray]]
+Holding = Callable[..., None]
 
 _lock = threading.Lock()
-_kernel: TopK | None = None
+_kernels: Any = None  # the loaded ``_compiled`` module
 _started = False
 _failed = False
 
 
 def top_k() -> TopK | None:
     """The compiled ``top_k`` once loaded (``start`` or ``load``), else None."""
-    return _kernel
+    kernels = _kernels
+    return None if kernels is None else kernels.top_k
+
+
+def holding() -> Holding | None:
+    """The compiled ``holding`` once loaded, else None."""
+    kernels = _kernels
+    return None if kernels is None else kernels.holding
 
 
 def start(cache: Path | None = None) -> None:
-    """Load the kernel in a background thread (once): for a process that will answer many
-    questions (a one-shot question is answered sooner without it). ``cache``: as in ``load``."""
+    """Load the kernels in a background thread (once): for a process that will answer many
+    questions (a one-shot question is answered sooner without them). ``cache``: as in ``load``."""
     global _started
     with _lock:
         if _started:
@@ -42,40 +50,43 @@ def start(cache: Path | None = None) -> None:
     threading.Thread(target=load, args=(cache,), name="numba-load", daemon=True).start()
 
 
-def load(cache: Path | None = None) -> TopK | None:
-    """Load and compile the kernel now (the background thread's work; tests call it to fix
-    which path scores). None where numba cannot be imported or compile. ``cache``: the folder
-    for numba's machine code unless ``NUMBA_CACHE_DIR`` names one (a service's installed
-    package is often read-only, its home hidden)."""
-    global _kernel, _failed, _started
+def load(cache: Path | None = None) -> Any:
+    """Load and compile the kernels now (the background thread's work; tests call it to fix
+    which path scores); what ``disable`` and ``restore`` take. None where numba cannot be
+    imported or compile. ``cache``: the folder for numba's machine code unless
+    ``NUMBA_CACHE_DIR`` names one (a service's installed package is often read-only, its home
+    hidden)."""
+    global _kernels, _failed, _started
     with _lock:
         _started = True
-        if _kernel is not None or _failed:
-            return _kernel
+        if _kernels is not None or _failed:
+            return _kernels
         if cache is not None and "numba" not in sys.modules:
             os.environ.setdefault("NUMBA_CACHE_DIR", str(cache))
         try:
-            module: Any = importlib.import_module("newsbot.index._compiled")
-            kernel = module.top_k
-            _warm(kernel)
+            kernels: Any = importlib.import_module("newsbot.index._compiled")
+            _warm(kernels)
         except Exception as exc:  # no numba here, or it cannot compile: numpy scores
             log.warning(
                 "compiled scoring unavailable (%s: %s); numpy scores", type(exc).__name__, exc
             )
             _failed = True
             return None
-        _kernel = kernel
-        return kernel
+        _kernels = kernels
+        return kernels
 
 
-def _warm(kernel: TopK) -> None:
-    """Run the kernel once (its signatures are compiled, or read from numba's cache, on import)."""
-    kernel(
-        np.array([0], np.int32),
-        np.array([0, 2], np.int64),
-        np.array([0, 1], np.int32),
+def _warm(kernels: Any) -> None:
+    """Run each kernel once (their signatures are compiled, or read from numba's cache, on
+    import)."""
+    term_ids, offsets = np.array([0], np.int32), np.array([0, 2], np.int64)
+    docs, query = np.array([0, 1], np.int32), np.array([0], np.int32)
+    kernels.top_k(
+        term_ids,
+        offsets,
+        docs,
         np.array([1, 2], np.uint8),
-        np.array([0], np.int32),
+        query,
         np.array([1.0]),
         np.ones(2),
         1.5,
@@ -85,18 +96,19 @@ def _warm(kernel: TopK) -> None:
         np.empty(2, np.int32),
         1,
     )
+    kernels.holding(term_ids, offsets, docs, query, docs, np.zeros((1, 2), np.bool_))
 
 
-def disable() -> TopK | None:
-    """Stop using the kernel (tests of the numpy path); what was in use, for ``restore``."""
-    global _kernel
+def disable() -> Any:
+    """Stop using the kernels (tests of the numpy path); what was in use, for ``restore``."""
+    global _kernels
     with _lock:
-        was, _kernel = _kernel, None
+        was, _kernels = _kernels, None
         return was
 
 
-def restore(kernel: TopK | None) -> None:
-    """Use ``kernel`` again (after ``disable``)."""
-    global _kernel
+def restore(kernels: Any) -> None:
+    """Use ``kernels`` again (after ``disable``)."""
+    global _kernels
     with _lock:
-        _kernel = kernel
+        _kernels = kernels

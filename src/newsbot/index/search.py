@@ -306,8 +306,8 @@ class SearchIndex:
     def present(self, terms: Iterable[str], hits: Sequence[Hit]) -> list[frozenset[str]]:
         """Which of ``terms`` each hit's passage was indexed with."""
         docs = np.array([h.index for h in hits], dtype=np.int64)
-        found = self.bm25.present(terms, docs)
-        return [frozenset(t for t, mask in found.items() if mask[k]) for k in range(len(hits))]
+        found = [(t, mask.tolist()) for t, mask in self.bm25.present(terms, docs).items()]
+        return [frozenset(t for t, mask in found if mask[k]) for k in range(len(hits))]
 
     def title_tokens(self, article: Article) -> frozenset[str]:
         """The tokens of an article's title, as indexed."""
