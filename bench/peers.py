@@ -3,8 +3,10 @@ same tokens (the project's tokenizer): the project's index, rank_bm25 (the refer
 of queries: it scores every document), tantivy-py and bm25s (numpy backend) when installed.
 Columns: p50 / p99 latency of a top-20 query over 1,000 questions (bm25s: 300), each engine
 first warmed up on 300 others as a running service is; build seconds; and how often the top 20
-equals rank_bm25's exactly (ties by document order). tantivy's BM25 has k1 = 1.2 and b = 0.75 fixed
-(ours: k1 = 1.5), and its own idf, so its top 20 is not expected to match exactly.
+equals rank_bm25's exactly (ties by document order). A second table gives the index on disk:
+newsbot's saved BM25 arrays and vocabulary (what a restart maps) beside tantivy's index of the
+same tokens, with frequencies only and with positions. tantivy's BM25 has k1 = 1.2 and
+b = 0.75 fixed (ours: k1 = 1.5), and its own idf, so its top 20 is not expected to match exactly.
 
 Usage: python bench/peers.py [--passages 100000]   (pip install tantivy bm25s for the peers)
 """
@@ -14,18 +16,30 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import rank_bm25
 
 from common import repo_config
 from newsbot.engine import params_for, tokenizer_for
-from newsbot.index import compiled
+from newsbot.index import compiled, persist
 from newsbot.index.search import SearchIndex
 from synthetic import questions, synthetic_articles
 
 K = 20
+# The snapshot's files that hold the passages' text and article table, not the BM25 index.
+TEXT_FILES = (
+    "passages.bin",
+    "passage_offsets.npy",
+    "passage_articles.npy",
+    "passage_positions.npy",
+    "article_spans.npy",
+    "articles.json",
+    "names.json",
+)
 QUESTIONS = 1000  # a p99 over 1,000 queries is the 10th slowest, not the 3rd
 BM25S_QUESTIONS = 300  # it scores every document: 0.1 s a query
 REFERENCE_SAMPLE = 40
@@ -57,6 +71,28 @@ def _timed(
         times.append(time.perf_counter() - t)
         found.append([h.index for h in hits])
     return times, found
+
+
+def _mb(folder: Path, skip: tuple[str, ...] = ()) -> float:
+    """The size of the files under ``folder`` (but those named in ``skip``), in MB."""
+    files = (f for f in folder.rglob("*") if f.is_file() and f.name not in skip)
+    return sum(f.stat().st_size for f in files) / 1e6
+
+
+def _tantivy_mb(tantivy: object, docs: list[list[str]], folder: Path, option: str) -> float:
+    """The on-disk size of a tantivy index of ``docs`` indexed with ``option`` (its
+    ``index_option``: "freq" or "position"), merged as tantivy merges on commit."""
+    builder = tantivy.SchemaBuilder()  # type: ignore[attr-defined]
+    builder.add_text_field("body", stored=False, tokenizer_name="whitespace", index_option=option)
+    builder.add_unsigned_field("doc", stored=True)
+    folder.mkdir()
+    tindex = tantivy.Index(builder.build(), path=str(folder))  # type: ignore[attr-defined]
+    writer = tindex.writer(heap_size=200_000_000, num_threads=1)
+    for i, d in enumerate(docs):
+        writer.add_document(tantivy.Document(body=" ".join(d), doc=i))  # type: ignore[attr-defined]
+    writer.commit()
+    writer.wait_merging_threads()
+    return _mb(folder)
 
 
 def main() -> int:
@@ -159,6 +195,23 @@ def main() -> int:
     print("|---|---|---|---|")
     for name, (build, p50, p99) in rows.items():
         print(f"| {name} | {build:.1f} | {p50:.3f} | {p99:.3f} |")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot = persist.save(index, Path(tmp) / "newsbot")
+        disk = {
+            "newsbot: BM25 arrays and vocabulary": _mb(snapshot, TEXT_FILES),
+            "newsbot: passages' text and article table": _mb(snapshot) - _mb(snapshot, TEXT_FILES),
+        }
+        try:
+            import tantivy
+
+            for option in ("freq", "position"):
+                disk[f"tantivy ({option})"] = _tantivy_mb(tantivy, docs, Path(tmp) / option, option)
+        except ImportError:
+            pass
+    print("\n| index on disk | MB |\n|---|---|")
+    for name, mb in disk.items():
+        print(f"| {name} | {mb:.1f} |")
     return 0
 
 
