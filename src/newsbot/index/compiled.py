@@ -1,7 +1,7 @@
-"""Compiled top-k scoring (numba), loaded in the background by long-running processes:
-importing numba and loading its cached machine code takes about half a second, which neither a
-restart nor the first question should wait for. Until it is ready, or where numba is missing,
-the numpy path scores."""
+"""Compiled top-k scoring and postings lookups (numba), loaded in the background by long-running
+processes: importing numba and loading its cached machine code takes about half a second (a
+first compilation on a machine, about 2 s), which neither a restart nor the first question should
+wait for. Until they are ready, or where numba is missing, the numpy path scores."""
 
 from __future__ import annotations
 
