@@ -63,6 +63,9 @@ def _words(table: str) -> frozenset[str]:
 
 GREETING_WORDS = _words(_GREETINGS)
 THANKS_WORDS = _words(_THANKS)
+# Longest first: where one word begins another, the longer is read.
+_GREETINGS_FIRST = tuple(sorted(GREETING_WORDS, key=len, reverse=True))
+_SMALL_TALK_FIRST = tuple(sorted(GREETING_WORDS | THANKS_WORDS, key=len, reverse=True))
 LONGEST_SMALL_TALK = 12
 
 
@@ -79,7 +82,7 @@ def intent_of(message: str, without_period: str | None = None) -> Intent:
         return Intent(THANKS)  # 「谢谢你的帮助」
     if small and _HELP.fullmatch(_strip_greeting(bare)):
         return Intent(HELP)
-    if _made_of(bare, THANKS_WORDS | GREETING_WORDS):
+    if _made_of(bare, _SMALL_TALK_FIRST):
         return Intent(THANKS if _made_of_any(bare, THANKS_WORDS) else GREETING)
     rest_text = normalize(without_period if without_period is not None else message)
     if m := _LATEST.search(rest_text):
@@ -96,16 +99,16 @@ def intent_of(message: str, without_period: str | None = None) -> Intent:
 
 def _strip_greeting(text: str) -> str:
     """``text`` without the greeting it opens with (「你好你能做什么」 → 「你能做什么」)."""
-    for word in sorted(GREETING_WORDS, key=len, reverse=True):
+    for word in _GREETINGS_FIRST:
         if text.startswith(word) and len(text) > len(word):
             return text[len(word) :]
     return text
 
 
-def _made_of(text: str, words: frozenset[str]) -> bool:
-    """Whether ``text`` is a run of ``words`` (longest first at each point)."""
+def _made_of(text: str, ordered: tuple[str, ...]) -> bool:
+    """Whether ``text`` is a run of the words ``ordered`` (longest first), the first that fits
+    taken at each point."""
     i = 0
-    ordered = sorted(words, key=len, reverse=True)
     while i < len(text):
         word = next((w for w in ordered if text.startswith(w, i)), None)
         if word is None:
