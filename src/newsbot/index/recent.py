@@ -1,5 +1,5 @@
-"""A bounded, thread-safe cache of the most recently used values (the index's caches of term
-weights and title clauses)."""
+"""A bounded, thread-safe cache of the most recently used values (term weights, title clauses,
+articles' canonical text)."""
 
 from __future__ import annotations
 

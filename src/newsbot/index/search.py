@@ -313,6 +313,14 @@ class SearchIndex:
         """The tokens of an article's title, as indexed."""
         return self._titles(article.title).tokens
 
+    def article_text(self, article_id: str) -> str:
+        """An article's title and its passages, a line each: its text as indexed (paragraphs
+        and the passages cut from one end a line)."""
+        start, end = self.spans[article_id]
+        passages = self.passages
+        lines = [self.articles[article_id].title, *(passages[i].text for i in range(start, end))]
+        return "\n".join(lines)
+
     def clauses(self, i: int) -> tuple[Clause, ...]:
         """The clauses of passage ``i`` with their tokens; recently used passages stay cached,
         so a question tokenises only passages no earlier question has touched."""

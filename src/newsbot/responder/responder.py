@@ -7,11 +7,10 @@ import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 
 from newsbot.config import Config
 from newsbot.corpus.article import Article
-from newsbot.errors import NewsbotError
+from newsbot.index.recent import Recent
 from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
 from newsbot.responder.calibration import load_calibration
@@ -68,42 +67,9 @@ class Draft:
     features: dict[str, float]
 
 
-def _meets(
-    wanted: tuple[Constraint, ...], article: Article, undated: bool = False
-) -> Constraint | None:
-    """The first of ``wanted`` the article misses (its text is read only when there are any);
-    ``undated`` as in ``missing``."""
-    if not wanted:
-        return None
-    return missing(wanted, lambda: _article_text(_Version(article)), article.date, undated)
-
-
-class _Version:
-    """An article as a cache key: its id and digest (hashing the article itself would hash its
-    body, read from its file)."""
-
-    __slots__ = ("article", "key")
-
-    def __init__(self, article: Article) -> None:
-        self.article = article
-        self.key = (article.id, article.digest)
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Version) and other.key == self.key
-
-
-@lru_cache(maxsize=ARTICLE_TEXT_CACHE)
-def _article_text(version: _Version) -> str:
-    """An article's title and body in the canonical form constraints are checked against."""
-    article = version.article
-    try:
-        body = article.body
-    except NewsbotError:  # its file went away under us (another process deleted it)
-        body = ""
-    return canonical(normalize(f"{article.title}\n{body}"))
+# The canonical text of recently checked articles, by id and digest (a value, never a snapshot:
+# the cache outlives the index that made it).
+_ARTICLE_TEXTS: Recent[str] = Recent(ARTICLE_TEXT_CACHE)
 
 
 class Responder:
@@ -189,7 +155,26 @@ class Responder:
         if not period.literal:
             return True
         wanted = constraints(normalize(question), self.index.tokenizer)
-        return _meets(tuple(c for c in wanted if c.kind in TIMED), article) is not None
+        return self._meets(tuple(c for c in wanted if c.kind in TIMED), article) is not None
+
+    def _meets(
+        self, wanted: tuple[Constraint, ...], article: Article, undated: bool = False
+    ) -> Constraint | None:
+        """The first of ``wanted`` the article misses (its text is worked out only when there
+        are any); ``undated`` as in ``missing``."""
+        if not wanted:
+            return None
+        return missing(wanted, lambda: self._article_text(article), article.date, undated)
+
+    def _article_text(self, article: Article) -> str:
+        """An article's title and text as indexed, in the canonical form constraints are checked
+        against: the same text the answer is quoted from, with no read of its file."""
+        key = f"{article.id}\0{article.digest}"
+        text = _ARTICLE_TEXTS.get(key)
+        if text is None:
+            text = canonical(normalize(self.index.article_text(article.id)))
+            _ARTICLE_TEXTS.put(key, text)
+        return text
 
     def _in_period(self, period: Period) -> tuple[frozenset[str], bool]:
         """The articles of ``period`` (undated ones too, unless it names a day), and whether a
@@ -275,7 +260,7 @@ class Responder:
         first_missed = None
         for r in ranked:
             article = self.index.articles[r.hit.article_id]
-            missed = _meets(wanted, article, undated)
+            missed = self._meets(wanted, article, undated)
             if missed is None:
                 return r, first_missed
             first_missed = first_missed or missed
@@ -378,7 +363,7 @@ class Responder:
             if r.hit.article_id in seen or r.coverage < SOURCE_SHARE * chosen.coverage:
                 continue
             article = self.index.articles[r.hit.article_id]
-            if _meets(wanted, article, undated) is not None:
+            if self._meets(wanted, article, undated) is not None:
                 continue
             seen.add(r.hit.article_id)
             sources.append(self._source(r))
