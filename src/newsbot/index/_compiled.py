@@ -42,6 +42,13 @@ HOLDING = types.void(
 )
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _find(term_ids: np.ndarray, term: int) -> int:
+    """Where ``term`` is in a segment's sorted ``term_ids``, or -1."""
+    at = np.searchsorted(term_ids, term)
+    return at if at < len(term_ids) and term_ids[at] == term else -1
+
+
 @numba.njit(SIGNATURES, cache=True, nogil=True)
 def top_k(
     term_ids: np.ndarray,
@@ -67,8 +74,8 @@ def top_k(
     as first touched, so that picking the best and clearing reads each once."""
     m = 0
     for t in range(len(query)):
-        at = np.searchsorted(term_ids, query[t])
-        if at == len(term_ids) or term_ids[at] != query[t]:
+        at = _find(term_ids, query[t])
+        if at < 0:
             continue
         idf = idfs[t]
         for i in range(offsets[at], offsets[at + 1]):
@@ -131,8 +138,8 @@ def holding(
     segment's postings of the term hold the document: ``held[t, j]`` set when they do, never
     cleared (each segment adds its own)."""
     for t in range(len(query)):
-        at = np.searchsorted(term_ids, query[t])
-        if at == len(term_ids) or term_ids[at] != query[t]:
+        at = _find(term_ids, query[t])
+        if at < 0:
             continue
         postings = docs[offsets[at] : offsets[at + 1]]
         for j in range(len(targets)):

@@ -67,8 +67,8 @@ class Draft:
     features: dict[str, float]
 
 
-# The canonical text of recently checked articles, by id and digest (a value, never a snapshot:
-# the cache outlives the index that made it).
+# The canonical text of recently checked articles, by id, digest and passage limit (a value,
+# never a snapshot: the cache outlives the index that made it).
 _ARTICLE_TEXTS: Recent[str] = Recent(ARTICLE_TEXT_CACHE)
 
 
@@ -169,7 +169,7 @@ class Responder:
     def _article_text(self, article: Article) -> str:
         """An article's title and text as indexed, in the canonical form constraints are checked
         against: the same text the answer is quoted from, with no read of its file."""
-        key = f"{article.id}\0{article.digest}"
+        key = f"{article.id}\0{article.digest}\0{self.index.params.passage_max_chars}"
         text = _ARTICLE_TEXTS.get(key)
         if text is None:
             text = canonical(normalize(self.index.article_text(article.id)))
