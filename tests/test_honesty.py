@@ -12,6 +12,7 @@ from newsbot.evaluate import span_exact, span_f1
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Responder
 from newsbot.responder.constraints import canonical, chinese_number, constraints, missing
+from newsbot.responder.short import short_answer
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import split_sentences
 
@@ -237,6 +238,22 @@ def test_an_undated_article_meets_a_year_only_when_it_names_none(tokenizer):
     named = missing(wanted, lambda: "2019年3月召开会议", None, undated=True)
     assert named is not None and named.shown == "2020年5月"  # names other dates: not of them
     assert missing(wanted, lambda: "会议", "2021-05-01", undated=True).shown == "2020年"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "short"),
+    [
+        ("有多少名一线工人？", "厂里有管理人员12名，一线工人120名。", "120名"),
+        ("有多少名一线工人？", "厂里有12名管理人员和120名一线工人。", "120名"),
+        ("新建了几座三江桥？", "新建3座三江桥和5条道路。", "3座"),
+        ("新建了几条道路？", "新建3座三江桥和5条道路。", "5条"),
+        ("表彰了多少名先进个人？", "表彰先进单位29家、先进个人64名。", "64名"),
+    ],
+)
+def test_counted_nouns_with_and_without_numerals(tokenizer, question, sentence, short):
+    """Nouns holding numerals (「一线」「三江」) are matched as written, the rest through one
+    precompiled pattern: both pick the number written with the noun."""
+    assert short_answer("number", normalize(question), sentence, tokenizer) == short
 
 
 def test_adjacent_place_names_make_one_short_answer(tokenizer):

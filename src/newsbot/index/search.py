@@ -165,6 +165,7 @@ class SearchIndex:
         self._clauses = lru_cache(maxsize=CLAUSE_CACHE)(partial(_split_clauses, tokenizer))
         self._titles = _TitleClauses(tokenizer, TITLE_CACHE)
         self._latest: list[Article] | None = None
+        self._dates: dict[str | None, list[str]] | None = None
         self._digest: int | None = None
         self._add(tokenise(list(articles), tokenizer, params, self.bm25.vocab))
 
@@ -212,7 +213,7 @@ class SearchIndex:
         new.passages = self.passages
         new.bm25 = self.bm25
         new._clauses, new._titles = self._clauses, self._titles
-        new._latest = None
+        new._latest = new._dates = None
         new._digest = self._digest
         return new
 
@@ -298,6 +299,16 @@ class SearchIndex:
             dated = heapq.nlargest(n, self.articles.values(), key=lambda a: (a.date or "", a.id))
             self._latest = dated
         return self._latest[:n]
+
+    def ids_by_date(self) -> dict[str | None, list[str]]:
+        """Article ids by date (None: undated), so that a period tests each date once, not each
+        article; worked out once per snapshot."""
+        if self._dates is None:
+            dates: dict[str | None, list[str]] = {}
+            for article in self.articles.values():
+                dates.setdefault(article.date, []).append(article.id)
+            self._dates = dates
+        return self._dates
 
     def __len__(self) -> int:
         """Live passages."""

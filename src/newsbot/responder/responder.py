@@ -182,9 +182,10 @@ class Responder:
         if period not in self._periods:
             if len(self._periods) > PERIODS_CACHED:
                 self._periods.clear()
-            articles = [a for a in self.index.articles.values() if period.holds(a.date)]
-            dated = any(period.dated(a.date) for a in articles)
-            self._periods[period] = (frozenset(a.id for a in articles), dated)
+            by_date = self.index.ids_by_date()
+            held = [d for d in by_date if period.holds(d)]
+            ids = frozenset(i for d in held for i in by_date[d])
+            self._periods[period] = (ids, any(period.dated(d) for d in held))
         return self._periods[period]
 
     def _no_period(self, question: str, answer: Answer, period: Period) -> Answer:

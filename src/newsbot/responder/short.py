@@ -4,6 +4,7 @@ when the sentence holds exactly one candidate of the type the question asks for.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from itertools import pairwise
 
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
@@ -59,9 +60,8 @@ def counted(question: str, text: str) -> bool | None:
     asked = _ASKED_COUNT.search(question)
     if not asked:
         return None
-    noun = re.escape(asked.group(1))
-    number = rf"[\d{CN_NUMERALS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
-    return re.search(rf"{number}{noun}|{noun}{_GAP}{_COUNT}", text) is not None
+    patterns, marked = _noun_patterns(asked.group(1), text)
+    return patterns.written.search(marked) is not None
 
 
 def _counting(question: str, text: str, numbers: list[str]) -> list[str]:
@@ -74,13 +74,44 @@ def _counting(question: str, text: str, numbers: list[str]) -> list[str]:
         return numbers
     noun = asked.group(1)
     for size in range(len(noun), 1, -1):
-        counted = re.escape(noun[:size])
-        found = re.findall(rf"{_COUNT}(?={_GAP}{counted})", text) or re.findall(
-            rf"{counted}{_GAP}({_COUNT})", text
-        )
+        patterns, marked = _noun_patterns(noun[:size], text)
+        found = patterns.before.findall(marked) or patterns.after.findall(marked)
         if found:
             return list(dict.fromkeys(f for f in found if f not in question))
     return []
+
+
+@dataclass(frozen=True)
+class _NounPatterns:
+    """A number written with a counted noun: anywhere before it, or right before or after it."""
+
+    written: re.Pattern[str]
+    before: re.Pattern[str]
+    after: re.Pattern[str]
+
+    @classmethod
+    def of(cls, noun: str) -> _NounPatterns:
+        """The patterns for ``noun``, a regular expression."""
+        number = rf"[\d{CN_NUMERALS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
+        return cls(
+            re.compile(rf"{number}{noun}|{noun}{_GAP}{_COUNT}"),
+            re.compile(rf"{_COUNT}(?={_GAP}{noun})"),
+            re.compile(rf"{noun}{_GAP}({_COUNT})"),
+        )
+
+
+# The counted noun stands in the text as one mark, so the patterns compile once, not per
+# question; a noun that holds numerals or a text that holds the mark gets its own patterns.
+_MARK = "\x00"
+_MARKED = _NounPatterns.of(_MARK)
+_NUMERALS = frozenset(CN_NUMERALS + "0123456789")
+
+
+def _noun_patterns(noun: str, text: str) -> tuple[_NounPatterns, str]:
+    """The patterns that find ``noun`` counted in ``text``, and the text they search."""
+    if _MARK in text or _NUMERALS.intersection(noun):
+        return _NounPatterns.of(re.escape(noun)), text
+    return _MARKED, text.replace(noun, _MARK)
 
 
 def _with_measure(text: str, number: str) -> str:
