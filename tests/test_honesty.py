@@ -253,7 +253,30 @@ def test_an_undated_article_meets_a_year_only_when_it_names_none(tokenizer):
 def test_counted_nouns_with_and_without_numerals(tokenizer, question, sentence, short):
     """Nouns holding numerals (「一线」「三江」) are matched as written, the rest through one
     precompiled pattern: both pick the number written with the noun."""
-    assert short_answer("number", normalize(question), sentence, tokenizer) == short
+    assert short_answer("number", normalize(question), sentence, tokenizer, ()) == short
+
+
+def test_a_short_answer_stands_where_the_questions_words_are(tokenizer):
+    """The one name of the asked kind in a clause without the question's words is not its answer
+    (who led the study is not said); a date or length in a lead-in or bare clause is."""
+    articles = [
+        Article(
+            id="a",
+            title="区委召开理论学习会",
+            body="张伟主持会议，会上，全体干部集中学习了文件精神。",
+        ),
+        Article(
+            id="b",
+            title="王明调研复工复产",
+            body="2020年5月12日下午三点半，区委书记王明到辖区企业调研复工复产情况。",
+        ),
+        Article(id="c", title="城东新区道路建成通车", body="城东新区主干道为东西走向，长1,980米。"),
+    ]
+    responder = Responder(SearchIndex(articles, tokenizer, IndexParams()), Config())
+    withheld = responder.ask("谁带领全体干部学习文件精神？")
+    assert withheld.found and withheld.short_answer is None
+    assert responder.ask("王明什么时候到企业调研？").short_answer == "2020年5月12日"
+    assert responder.ask("城东新区主干道有多长？").short_answer == "1,980米"
 
 
 def test_adjacent_place_names_make_one_short_answer(tokenizer):

@@ -249,7 +249,9 @@ class Responder:
             qtype=q.qtype,
             terms=q.terms,
             matched=tuple(t for t in weights if t in best.matched),
-            short_answer=short_answer(q.qtype, norm_q, best.sentence, self.index.tokenizer),
+            short_answer=short_answer(
+                q.qtype, norm_q, best.sentence, self.index.tokenizer, q.terms
+            ),
         )
         return Draft(answer, features)
 

@@ -4,6 +4,7 @@ when the sentence holds exactly one candidate of the type the question asks for.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -30,12 +31,29 @@ _COUNT = rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+)(?:{MEASURE_WORDS})"
 _GAP = "[\u4e00-\u9fff]{0,2}?"
 MAX_LISTED = 4
 MAX_CHARS = 20
+# Clause ends: a comma between digits is part of a number (「2,173个」).
+_CLAUSES = re.compile(r"[，；;。！？!?：:]|,(?!\d)")
+# Characters besides the candidate that leave a clause bare (「长」 in 「长1,980米」).
+BARE_CLAUSE = 3
 
 
-def short_answer(qtype: str, question: str, sentence: str, tokenizer: Tokenizer) -> str | None:
-    """The short answer to normalised ``question`` in ``sentence``, or None when the type has
-    none or the sentence offers none or several (unsure of the span: say nothing)."""
+def short_answer(
+    qtype: str, question: str, sentence: str, tokenizer: Tokenizer, terms: Collection[str]
+) -> str | None:
+    """The short answer to normalised ``question`` (its search ``terms``) in ``sentence``, or
+    None when the type has none, the sentence offers none or several, or the one it offers is
+    not where the question's words are (unsure of the span: say nothing)."""
     text = normalize(sentence)
+    found = _candidate(qtype, question, text, tokenizer)
+    if found is None or not all(
+        _bound(text, f, terms, qtype in TAGS, tokenizer) for f in found.split("、")
+    ):
+        return None
+    return found
+
+
+def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
+    """The one candidate of the asked type in normalised ``text``, if there is one."""
     if qtype == "date":
         found = next((f for f in (p.findall(text) for p in _DATES) if f), [])
     elif qtype == "number":
@@ -112,6 +130,34 @@ def _noun_patterns(noun: str, text: str) -> tuple[_NounPatterns, str]:
     if _MARK in text or _NUMERALS.intersection(noun):
         return _NounPatterns.of(re.escape(noun)), text
     return _MARKED, text.replace(noun, _MARK)
+
+
+def _bound(
+    text: str, candidate: str, terms: Collection[str], named: bool, tokenizer: Tokenizer
+) -> bool:
+    """Whether ``candidate`` stands in a clause holding one of the question's words: its own,
+    its neighbours when the clause is little more than it (「长1,980米」), or, for a date or a
+    number, the clause a verbless lead-in introduces (「1993年1月24日起，…停播」)."""
+    words = [t for t in terms if len(t) > 1]
+    if not words:
+        return True
+    clauses = _CLAUSES.split(text)
+    for k, clause in enumerate(clauses):
+        if candidate not in clause:
+            continue
+        rest = clause.replace(candidate, _MARK)
+        near = [rest]
+        if len(rest.replace(_MARK, "").strip()) <= BARE_CLAUSE:
+            near += clauses[max(k - 1, 0) : k + 2]
+        elif not named and k + 1 < len(clauses) and not _has_verb(rest, tokenizer):
+            near.append(clauses[k + 1])
+        if any(w in c for c in near for w in words):
+            return True
+    return False
+
+
+def _has_verb(text: str, tokenizer: Tokenizer) -> bool:
+    return any(flag.startswith("v") for _, flag in tokenizer.tagged(text.replace(_MARK, "")))
 
 
 def _with_measure(text: str, number: str) -> str:
