@@ -12,6 +12,7 @@ from newsbot.evaluate import span_exact, span_f1
 from newsbot.index.search import IndexParams, SearchIndex
 from newsbot.responder import Responder
 from newsbot.responder.constraints import canonical, chinese_number, constraints, missing
+from newsbot.responder.question import analyse
 from newsbot.responder.short import short_answer
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import split_sentences
@@ -277,6 +278,33 @@ def test_a_short_answer_stands_where_the_questions_words_are(tokenizer):
     assert withheld.found and withheld.short_answer is None
     assert responder.ask("王明什么时候到企业调研？").short_answer == "2020年5月12日"
     assert responder.ask("城东新区主干道有多长？").short_answer == "1,980米"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "name"),
+    [
+        (
+            "德国汉堡市代表团团长安娜·施密特一行到管城区考察。",
+            "德国代表团团长是谁？",
+            "安娜·施密特",
+        ),
+        (
+            "伏尔泰的朋友们是伊夫林·比阿特丽斯·霍尔写作的一部作品。",
+            "伏尔泰的朋友们是谁写的？",
+            "伊夫林·比阿特丽斯·霍尔",
+        ),
+        (
+            "他的妻子是伊丽莎白·克伦贝格尔-乔西，育有两子。",
+            "他的妻子是谁？",
+            "伊丽莎白·克伦贝格尔-乔西",
+        ),
+        ("球队的主教练是何塞·穆里尼奥·", "球队的主教练是谁？", "何塞·穆里尼奥"),
+    ],
+)
+def test_a_foreign_name_is_given_whole(tokenizer, sentence, question, name):
+    """The parts a foreign name's dots join are one name, whatever jieba tags each part."""
+    terms = analyse(question, tokenizer).terms
+    assert short_answer("person", normalize(question), sentence, tokenizer, terms) == name
 
 
 def test_adjacent_place_names_make_one_short_answer(tokenizer):

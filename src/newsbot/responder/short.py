@@ -33,6 +33,12 @@ MAX_LISTED = 4
 MAX_CHARS = 20
 # Clause ends: a comma between digits is part of a number (「2,173个」).
 _CLAUSES = re.compile(r"[，；;。！？!?：:]|,(?!\d)")
+# The dots between the parts of a foreign name (「贝尔·默里」), and the hyphen of a double name.
+_NAME_DOTS = frozenset("·•・‧")
+_JOINERS = _NAME_DOTS | {"-"}
+# Chinese words a part of a dotted name may hold (「比」「阿特」「丽斯」).
+_DOTTED_PART = 3
+_HAN = re.compile("[\u4e00-\u9fff]+")
 # Characters besides the candidate that leave a clause bare (「长」 in 「长1,980米」).
 BARE_CLAUSE = 3
 
@@ -178,13 +184,16 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
         for k, (w, flag) in enumerate(words)
         if flag.startswith(tags) and (len(w) > 1 or _surname(words, k)) and w not in question
     ]
-    # Adjacent names of the kind are one name (「南京市」「浦口区」: 「南京市浦口区」).
+    # Adjacent names of the kind are one name (「南京市」「浦口区」: 「南京市浦口区」), and so are a
+    # person's names joined by dots (「伊丽莎白·克伦贝格尔-乔西」).
     spans: list[tuple[int, int]] = []
     for k in picked:
-        if spans and spans[-1][1] == k:
-            spans[-1] = (spans[-1][0], k + 1)
+        if spans and spans[-1][1] >= k:
+            spans[-1] = (spans[-1][0], max(k + 1, spans[-1][1]))
         else:
             spans.append((k, k + 1))
+        if qtype == "person":
+            spans[-1] = (spans[-1][0], _dotted(words, spans[-1][1]))
     named = ["".join(w for w, _ in words[a:b]) for a, b in spans]
     names = list(dict.fromkeys(named))
     if len(names) == 1 and "哪些" not in question:  # one of several asked for: no short answer
@@ -203,6 +212,36 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
     listed = all(c - b == 1 and words[b][0] in _LIST_JOINERS for (_, b), (c, _) in pairwise(spans))
     if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(spans):
         return "、".join(names)
+    return None
+
+
+def _dotted(words: tuple[tuple[str, str], ...], end: int) -> int:
+    """Where a person's name ending before ``end`` ends once the parts its dots join are taken
+    in (「伊夫」「林」「·」「比」「阿特」「丽斯」「·」「霍尔」: one name)."""
+    joiner = _joiner(words, end, _NAME_DOTS, 2)
+    if joiner is None:
+        return end
+    while (after := _joiner(words, joiner + 1, _JOINERS, _DOTTED_PART)) not in (None, joiner + 1):
+        joiner = after
+    k = joiner + 1
+    if k == len(words) or not _HAN.fullmatch(words[k][0]):
+        return joiner  # a dot closing the text is not part of the name
+    k += 1
+    while k < len(words) and words[k][1].startswith("nr") and _HAN.fullmatch(words[k][0]):
+        k += 1
+    return k
+
+
+def _joiner(
+    words: tuple[tuple[str, str], ...], start: int, joiners: frozenset[str], within: int
+) -> int | None:
+    """Where the first of ``joiners`` stands from ``words[start]`` on, after at most ``within``
+    Chinese words and nothing else."""
+    for k in range(start, min(start + within + 1, len(words))):
+        if words[k][0] in joiners:
+            return k
+        if not _HAN.fullmatch(words[k][0]):
+            return None
     return None
 
 
