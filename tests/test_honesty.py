@@ -281,6 +281,23 @@ def test_a_short_answer_stands_where_the_questions_words_are(tokenizer):
 
 
 @pytest.mark.parametrize(
+    ("question", "sentence", "short"),
+    [
+        ("李明夺冠时多大？", "年仅十九岁的小将李明夺得冠军。", "十九岁"),
+        ("生态公园占地多大？", "这是一个占地约两平方公里的生态公园。", None),
+        ("社区有几个党支部？", "社区有一个党支部，党员46名。", "一个"),
+        ("生态公园占地多少亩？", "这是一个占地约120亩的生态公园。", "120亩"),
+    ],
+)
+def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
+    tokenizer, question, sentence, short
+):
+    """「两岁」, not 「两」; 「一个」 answers only a question that counts 「几个」."""
+    terms = analyse(question, tokenizer).terms
+    assert short_answer("number", normalize(question), sentence, tokenizer, terms) == short
+
+
+@pytest.mark.parametrize(
     ("sentence", "question", "name"),
     [
         (

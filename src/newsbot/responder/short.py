@@ -21,6 +21,8 @@ _DATES = (
 # Names listed together (「盛伟、朱文莉」) answer a 「谁」 question as one list.
 _LIST_JOINERS = frozenset({"、", "和", "与", "及"})
 _MEASURE = re.compile(f"(?:{MEASURE_WORDS})")
+# A question counting in a measure word (「几个」「多少名」), which 「一个」 may answer.
+_COUNTS_IN = re.compile(f"(?:多少|几)(?:{MEASURE_WORDS})")
 # What a 「多少名 / 几家」 question counts: the two characters after its measure word.
 _ASKED_COUNT = re.compile(r"(?:多少|几)[^\W\d]?([\u4e00-\u9fff]{2})")
 # Characters allowed between a number and what it counts (「120件非遗作品」).
@@ -65,6 +67,8 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
     elif qtype == "number":
         found = number_pattern(question).findall(DATE_ONLY.sub(" ", text))
         found = [_with_measure(text, n) for n in found]
+        if not _COUNTS_IN.search(question):  # 「一个」「一名」 are articles unless counted
+            found = [f for f in found if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]))]
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
@@ -167,11 +171,17 @@ def _has_verb(text: str, tokenizer: Tokenizer) -> bool:
 
 
 def _with_measure(text: str, number: str) -> str:
-    """``number`` with the measure word written after it in ``text`` (「64」 → 「64名」)."""
-    if not number[-1:].isdigit():
+    """``number`` with the measure word written after it in ``text`` (「64」 → 「64名」, 「两」 →
+    「两岁」), where one follows it."""
+    if not number[-1:].isdigit() and number[-1:] not in CN_NUMERALS:
         return number
-    after = _MEASURE.match(text, text.find(number) + len(number))
-    return number + after.group() if after else number
+    at = text.find(number)
+    while at >= 0:
+        after = _MEASURE.match(text, at + len(number))
+        if after:
+            return number + after.group()
+        at = text.find(number, at + 1)
+    return number
 
 
 def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
