@@ -298,6 +298,26 @@ def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
 
 
 @pytest.mark.parametrize(
+    ("question", "sentence", "place"),
+    [
+        ("王明到哪里调研？", "区委书记王明到南曹乡调研乡村振兴工作。", "南曹乡"),
+        ("代表团前往哪里考察？", "管城区代表团一行前往郑州航空港区考察。", "郑州航空港区"),
+        (
+            "王明到哪里调研？",
+            "区委书记王明先后到南曹乡、十八里河街道调研。",
+            "南曹乡、十八里河街道",
+        ),
+    ],
+)
+def test_where_someone_went_is_the_place_after_the_verb_of_going(
+    tokenizer, question, sentence, place
+):
+    """Asked 「到哪里」, the answer is where they went, not another place the sentence names."""
+    terms = analyse(question, tokenizer).terms
+    assert short_answer("place", normalize(question), sentence, tokenizer, terms) == place
+
+
+@pytest.mark.parametrize(
     ("sentence", "question", "name"),
     [
         (

@@ -41,6 +41,11 @@ _JOINERS = _NAME_DOTS | {"-"}
 # Chinese words a part of a dotted name may hold (「比」「阿特」「丽斯」).
 _DOTTED_PART = 3
 _HAN = re.compile("[\u4e00-\u9fff]+")
+# A question on where someone went (「到哪里督导」), and the words saying it in the answer.
+_ASKS_DESTINATION = re.compile("(?:到|去|赴|前往|来到)了?哪")
+_TO = frozenset({"到", "去", "赴", "前往", "来到"})
+# Tags that end the place after 「到」: verbs, prepositions, particles, conjunctions.
+_NOT_IN_PLACE = ("v", "p", "u", "c")
 # Characters besides the candidate that leave a clause bare (「长」 in 「长1,980米」).
 BARE_CLAUSE = 3
 
@@ -69,6 +74,8 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         found = [_with_measure(text, n) for n in found]
         if not _COUNTS_IN.search(question):  # 「一个」「一名」 are articles unless counted
             found = [f for f in found if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]))]
+    elif qtype == "place" and _ASKS_DESTINATION.search(question):
+        return _destination(text, tokenizer) or _named(qtype, question, text, tokenizer)
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
@@ -182,6 +189,29 @@ def _with_measure(text: str, number: str) -> str:
             return number + after.group()
         at = text.find(number, at + 1)
     return number
+
+
+def _destination(text: str, tokenizer: Tokenizer) -> str | None:
+    """The one place ``text`` says someone went to: the nouns after 「到」「赴」「前往」 (「到烟厂
+    空气质量监测站点」), and those listed with them, up to a verb or punctuation."""
+    words = tokenizer.tagged(text)
+    found = []
+    for k, (word, _) in enumerate(words):
+        if word not in _TO:
+            continue
+        end = k + 1
+        while end < len(words) and (_in_place(*words[end]) or words[end][0] in _LIST_JOINERS):
+            end += 1
+        while end > k + 1 and words[end - 1][0] in _LIST_JOINERS:
+            end -= 1
+        found.append("".join(w for w, _ in words[k + 1 : end]))
+    places = list(dict.fromkeys(f for f in found if f))
+    return places[0] if len(places) == 1 and len(places[0]) <= MAX_CHARS else None
+
+
+def _in_place(word: str, flag: str) -> bool:
+    """Whether a word can be part of the place after 「到」: Chinese, not a verb or a particle."""
+    return _HAN.fullmatch(word) is not None and not flag.startswith(_NOT_IN_PLACE)
 
 
 def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
