@@ -307,12 +307,16 @@ def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
             "区委书记王明先后到南曹乡、十八里河街道调研。",
             "南曹乡、十八里河街道",
         ),
+        ("王明去哪里调研？", "去年5月，区委书记王明到南曹乡调研。", "南曹乡"),
+        ("新馆位于哪里？", "新馆位于郑州市商城路东段，占地30亩。", "郑州市商城路东段"),
+        ("她毕业于哪里？", "她毕业于郑州大学新闻系，后到报社工作。", "郑州大学新闻系"),
+        ("展会在哪里举办？", "本届展会在南京市浦口区举办。", "南京市浦口区"),
+        ("会议在哪里召开？", "会议在区委书记王明的主持下召开。", None),
     ],
 )
-def test_where_someone_went_is_the_place_after_the_verb_of_going(
-    tokenizer, question, sentence, place
-):
-    """Asked 「到哪里」, the answer is where they went, not another place the sentence names."""
+def test_where_is_the_place_after_the_questions_verb(tokenizer, question, sentence, place):
+    """Asked 「到哪里」「位于哪里」「毕业于哪里」, the answer is what follows that verb in the
+    text, not another place the sentence names; after 「在」 it must name a place."""
     terms = analyse(question, tokenizer).terms
     assert short_answer("place", normalize(question), sentence, tokenizer, terms) == place
 

@@ -41,10 +41,15 @@ _JOINERS = _NAME_DOTS | {"-"}
 # Chinese words a part of a dotted name may hold (「比」「阿特」「丽斯」).
 _DOTTED_PART = 3
 _HAN = re.compile("[\u4e00-\u9fff]+")
-# A question on where someone went (「到哪里督导」), and the words saying it in the answer.
-_ASKS_DESTINATION = re.compile("(?:到|去|赴|前往|来到)了?哪")
+# A question on where (「位于哪里」「到哪儿」「在什么地方」), and the verbs of going to a place.
+_ASKS_WHERE = re.compile("哪里|哪儿|什么地方|何处|何地|哪个地方")
 _TO = frozenset({"到", "去", "赴", "前往", "来到"})
-# Tags that end the place after 「到」: verbs, prepositions, particles, conjunctions.
+# A verb a place follows ends with one of these (「位于」「出生在」「来自」); 「了」 is passed over.
+_PLACE_PREPOSITIONS = frozenset("于在到往自")
+_DONE = frozenset({"了", "过"})
+# Words inside a place besides nouns: 「的」 (「泰国的首都曼谷」) and list joiners.
+_PLACE_GLUE = _LIST_JOINERS | {"的"}
+# Tags that end the place after its verb: verbs, prepositions, particles, conjunctions.
 _NOT_IN_PLACE = ("v", "p", "u", "c")
 # Characters besides the candidate that leave a clause bare (「长」 in 「长1,980米」).
 BARE_CLAUSE = 3
@@ -74,8 +79,8 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         found = [_with_measure(text, n) for n in found]
         if not _COUNTS_IN.search(question):  # 「一个」「一名」 are articles unless counted
             found = [f for f in found if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]))]
-    elif qtype == "place" and _ASKS_DESTINATION.search(question):
-        return _destination(text, tokenizer) or _named(qtype, question, text, tokenizer)
+    elif qtype == "place" and (verb := _place_verb(question, tokenizer)):
+        return _place_after(*verb, text, tokenizer) or _named(qtype, question, text, tokenizer)
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
@@ -191,22 +196,64 @@ def _with_measure(text: str, number: str) -> str:
     return number
 
 
-def _destination(text: str, tokenizer: Tokenizer) -> str | None:
-    """The one place ``text`` says someone went to: the nouns after 「到」「赴」「前往」 (「到烟厂
-    空气质量监测站点」), and those listed with them, up to a verb or punctuation."""
-    words = tokenizer.tagged(text)
+def _place_verb(question: str, tokenizer: Tokenizer) -> tuple[str, bool] | None:
+    """The words a 「哪里」 question puts before it that the answer follows in the text (「位于」
+    「到」「毕业于」), and whether what follows them must name a place to be the answer (after a
+    bare 「在」「于」, or a subject's 「会议在」); None when it puts none such."""
+    where = _ASKS_WHERE.search(question)
+    if where is None:
+        return None
+    words = [(w, flag) for w, flag in tokenizer.tagged(question[: where.start()]) if w.strip()]
+    while words and words[-1][0] in _DONE:
+        words.pop()
+    if not words:
+        return None
+    last = words[-1][0]
+    if last in _TO or (len(last) > 1 and last[-1] in _PLACE_PREPOSITIONS):
+        return last, False
+    if last not in _PLACE_PREPOSITIONS or len(words) == 1:
+        return (last, True) if last in _PLACE_PREPOSITIONS else None
+    # 「毕业于哪里？」: the verb before it; 「会议在哪里召开」: a subject, and the verb after.
+    ends = not _HAN.search(question[where.end() :])
+    return words[-2][0] + last, not ends
+
+
+def _place_after(verb: str, strict: bool, text: str, tokenizer: Tokenizer) -> str | None:
+    """The one place ``text`` names right after ``verb`` (「位于泰国的首都曼谷」, 「到南曹乡、
+    十八里河街道」), up to a verb or punctuation; when ``strict``, only one holding a place
+    name."""
+    if verb not in text and len(verb) > 1 and verb[-1] in _PLACE_PREPOSITIONS:
+        verb, strict = verb[-1], True
     found = []
-    for k, (word, _) in enumerate(words):
-        if word not in _TO:
-            continue
-        end = k + 1
-        while end < len(words) and (_in_place(*words[end]) or words[end][0] in _LIST_JOINERS):
+    for start in _after(verb, text, tokenizer):
+        words = tokenizer.tagged(_CLAUSES.split(text[start:], 1)[0])
+        end = 0
+        while end < len(words) and (_in_place(*words[end]) or words[end][0] in _PLACE_GLUE):
             end += 1
-        while end > k + 1 and words[end - 1][0] in _LIST_JOINERS:
+        while end and words[end - 1][0] in _PLACE_GLUE:
             end -= 1
-        found.append("".join(w for w, _ in words[k + 1 : end]))
-    places = list(dict.fromkeys(f for f in found if f))
+        named = any(flag.startswith(("ns", "nt")) for _, flag in words[:end])
+        if end and (named or not strict):
+            found.append("".join(w for w, _ in words[:end]))
+    places = list(dict.fromkeys(found))
     return places[0] if len(places) == 1 and len(places[0]) <= MAX_CHARS else None
+
+
+def _after(verb: str, text: str, tokenizer: Tokenizer) -> list[int]:
+    """Where ``text`` goes on after each ``verb`` in it: after any verb of going standing as a word
+    (「去哪里」 is answered by 「到…」, never by the 「去」 of 「去年」), else as written."""
+    if verb not in _TO:
+        ends, at = [], text.find(verb)
+        while at >= 0:
+            ends.append(at + len(verb))
+            at = text.find(verb, at + 1)
+        return ends
+    ends, at = [], 0
+    for word, _ in tokenizer.tagged(text):
+        at += len(word)
+        if word in _TO:
+            ends.append(at)
+    return ends
 
 
 def _in_place(word: str, flag: str) -> bool:
