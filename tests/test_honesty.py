@@ -322,6 +322,20 @@ def test_where_is_the_place_after_the_questions_verb(tokenizer, question, senten
 
 
 @pytest.mark.parametrize(
+    ("question", "sentence", "name"),
+    [
+        ("雕塑由谁设计？", "该雕塑由中央美术学院教授李明设计，区委书记王强出席揭幕仪式。", "李明"),
+        ("谁主持会议？", "会议由副区长王强主持，区长李明出席并讲话。", "王强"),
+        ("谁主持会议？", "区总工会主席盛伟、专职副主席朱文莉主持会议。", None),
+    ],
+)
+def test_of_several_names_the_one_the_questions_verb_follows(tokenizer, question, sentence, name):
+    """「由谁设计」: the name right before 「设计」; none when that name closes a list."""
+    terms = analyse(question, tokenizer).terms
+    assert short_answer("person", normalize(question), sentence, tokenizer, terms) == name
+
+
+@pytest.mark.parametrize(
     ("sentence", "question", "name"),
     [
         (

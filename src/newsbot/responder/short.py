@@ -285,6 +285,18 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
     names = list(dict.fromkeys(named))
     if len(names) == 1 and "哪些" not in question:  # one of several asked for: no short answer
         return names[0]
+    # 「由建筑师博罗米尼设计」 asked 「由谁设计」: the one name the question's next word follows
+    # (not one closing a list: 「盛伟、朱文莉主持」 are both the answer).
+    acting = {
+        name
+        for k, ((a, b), name) in enumerate(zip(spans, named, strict=True))
+        if b < len(words)
+        and len(words[b][0]) > 1
+        and words[b][0] in question
+        and not (k and _listed_with(words[spans[k - 1][1] : a]))
+    }
+    if len(acting) == 1 and "哪些" not in question:
+        return acting.pop()
     # 「区总工会主席盛伟、专职副主席朱文莉」 asked 「区总工会主席是谁」: the name after the
     # longest run of the question's words.
     runs: dict[str, int] = {}
@@ -300,6 +312,14 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
     if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(spans):
         return "、".join(names)
     return None
+
+
+def _listed_with(between: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the words between two names list them together (「、专职副主席」: a joiner, and
+    no verb or clause end)."""
+    return any(w in _LIST_JOINERS for w, _ in between) and not any(
+        flag.startswith("v") or _CLAUSES.fullmatch(w) for w, flag in between
+    )
 
 
 def _dotted(words: tuple[tuple[str, str], ...], end: int) -> int:
