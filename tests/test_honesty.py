@@ -327,10 +327,13 @@ def test_where_is_the_place_after_the_questions_verb(tokenizer, question, senten
         ("雕塑由谁设计？", "该雕塑由中央美术学院教授李明设计，区委书记王强出席揭幕仪式。", "李明"),
         ("谁主持会议？", "会议由副区长王强主持，区长李明出席并讲话。", "王强"),
         ("谁主持会议？", "区总工会主席盛伟、专职副主席朱文莉主持会议。", None),
+        ("这幅作品是谁创作的？", "这幅作品由画家王强创作，在区文化馆展出。", "王强"),
+        ("这幅作品是谁创作的？", "这幅作品的讲解员李明向观众作了介绍。", None),
     ],
 )
 def test_of_several_names_the_one_the_questions_verb_follows(tokenizer, question, sentence, name):
-    """「由谁设计」: the name right before 「设计」; none when that name closes a list."""
+    """「由谁设计」: the name right before 「设计」; none when that name closes a list, or when the
+    sentence never says the act the question asks the doer of."""
     terms = analyse(question, tokenizer).terms
     assert short_answer("person", normalize(question), sentence, tokenizer, terms) == name
 

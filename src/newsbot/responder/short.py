@@ -49,6 +49,8 @@ _PLACE_PREPOSITIONS = frozenset("于在到往自")
 _DONE = frozenset({"了", "过"})
 # Words inside a place besides nouns: 「的」 (「泰国的首都曼谷」) and list joiners.
 _PLACE_GLUE = _LIST_JOINERS | {"的"}
+# The asking word of 「谁设计」「由谁主持」, the verb after it being what the answer did.
+_ASKS_WHO = re.compile("谁|哪位")
 # Tags that end the place after its verb: verbs, prepositions, particles, conjunctions.
 _NOT_IN_PLACE = ("v", "p", "u", "c")
 # Characters besides the candidate that leave a clause bare (「长」 in 「长1,980米」).
@@ -81,6 +83,8 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
             found = [f for f in found if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]))]
     elif qtype == "place" and (verb := _place_verb(question, tokenizer)):
         return _place_after(*verb, text, tokenizer) or _named(qtype, question, text, tokenizer)
+    elif qtype == "person" and not _says_the_act(question, text, tokenizer):
+        return None
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
@@ -259,6 +263,20 @@ def _after(verb: str, text: str, tokenizer: Tokenizer) -> list[int]:
 def _in_place(word: str, flag: str) -> bool:
     """Whether a word can be part of the place after 「到」: Chinese, not a verb or a particle."""
     return _HAN.fullmatch(word) is not None and not flag.startswith(_NOT_IN_PLACE)
+
+
+def _says_the_act(question: str, text: str, tokenizer: Tokenizer) -> bool:
+    """Whether ``text`` holds the verb a 「谁」 question asks the doer of (「由谁设计」: 「设计」);
+    a sentence that never says it does not say who did it."""
+    asked = _ASKS_WHO.search(question)
+    if asked is None:
+        return True
+    words = [(w, f) for w, f in tokenizer.tagged(question[asked.end() :]) if w.strip()]
+    while words and (words[0][0] in _DONE or words[0][1].startswith("d")):  # 「一直」「首先」
+        words.pop(0)
+    if not words or not words[0][1].startswith("v") or len(words[0][0]) < 2:
+        return True  # 「哪位皇帝」 asks no act
+    return words[0][0] in text
 
 
 def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
