@@ -241,6 +241,12 @@ def test_an_undated_article_meets_a_year_only_when_it_names_none(tokenizer):
     assert missing(wanted, lambda: "会议", "2021-05-01", undated=True).shown == "2020年"
 
 
+def _short(qtype: str, question: str, sentence: str, tokenizer) -> str | None:
+    """The short answer ``sentence`` gives ``question``, analysed as the responder does."""
+    terms = analyse(question, tokenizer).terms
+    return short_answer(qtype, normalize(question), sentence, tokenizer, terms)
+
+
 @pytest.mark.parametrize(
     ("question", "sentence", "short"),
     [
@@ -254,7 +260,7 @@ def test_an_undated_article_meets_a_year_only_when_it_names_none(tokenizer):
 def test_counted_nouns_with_and_without_numerals(tokenizer, question, sentence, short):
     """Nouns holding numerals (「一线」「三江」) are matched as written, the rest through one
     precompiled pattern: both pick the number written with the noun."""
-    assert short_answer("number", normalize(question), sentence, tokenizer, ()) == short
+    assert _short("number", question, sentence, tokenizer) == short
 
 
 def test_a_short_answer_stands_where_the_questions_words_are(tokenizer):
@@ -293,8 +299,7 @@ def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
     tokenizer, question, sentence, short
 ):
     """「两岁」, not 「两」; 「一个」 answers only a question that counts 「几个」."""
-    terms = analyse(question, tokenizer).terms
-    assert short_answer("number", normalize(question), sentence, tokenizer, terms) == short
+    assert _short("number", question, sentence, tokenizer) == short
 
 
 @pytest.mark.parametrize(
@@ -317,8 +322,7 @@ def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
 def test_where_is_the_place_after_the_questions_verb(tokenizer, question, sentence, place):
     """Asked 「到哪里」「位于哪里」「毕业于哪里」, the answer is what follows that verb in the
     text, not another place the sentence names; after 「在」 it must name a place."""
-    terms = analyse(question, tokenizer).terms
-    assert short_answer("place", normalize(question), sentence, tokenizer, terms) == place
+    assert _short("place", question, sentence, tokenizer) == place
 
 
 @pytest.mark.parametrize(
@@ -334,8 +338,7 @@ def test_where_is_the_place_after_the_questions_verb(tokenizer, question, senten
 def test_of_several_names_the_one_the_questions_verb_follows(tokenizer, question, sentence, name):
     """「由谁设计」: the name right before 「设计」; none when that name closes a list, or when the
     sentence never says the act the question asks the doer of."""
-    terms = analyse(question, tokenizer).terms
-    assert short_answer("person", normalize(question), sentence, tokenizer, terms) == name
+    assert _short("person", question, sentence, tokenizer) == name
 
 
 @pytest.mark.parametrize(
@@ -361,8 +364,7 @@ def test_of_several_names_the_one_the_questions_verb_follows(tokenizer, question
 )
 def test_a_foreign_name_is_given_whole(tokenizer, sentence, question, name):
     """The parts a foreign name's dots join are one name, whatever jieba tags each part."""
-    terms = analyse(question, tokenizer).terms
-    assert short_answer("person", normalize(question), sentence, tokenizer, terms) == name
+    assert _short("person", question, sentence, tokenizer) == name
 
 
 def test_adjacent_place_names_make_one_short_answer(tokenizer):
