@@ -1,5 +1,6 @@
-"""The short answer (「虎强」, 「64名」, 「5月15日」) read off the sentence that answers, given only
-when the sentence holds exactly one candidate of the type the question asks for."""
+"""The short answer (「虎强」, 「64名」, 「5月15日」) read off the sentence that answers: the one
+candidate of the type the question asks for, found where the sentence says it (after the
+question's verb, beside the question's words); none when that is not clear."""
 
 from __future__ import annotations
 
@@ -183,6 +184,7 @@ def _bound(
 
 
 def _has_verb(text: str, tokenizer: Tokenizer) -> bool:
+    """Whether ``text`` (the candidate marked out) holds a verb."""
     return any(flag.startswith("v") for _, flag in tokenizer.tagged(text.replace(_MARK, "")))
 
 
@@ -301,7 +303,8 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
             spans[-1] = (spans[-1][0], _dotted(words, spans[-1][1]))
     named = ["".join(w for w, _ in words[a:b]) for a, b in spans]
     names = list(dict.fromkeys(named))
-    if len(names) == 1 and "哪些" not in question:  # one of several asked for: no short answer
+    one = "哪些" not in question  # one of several asked for: no single name answers
+    if len(names) == 1 and one:
         return names[0]
     # 「由建筑师博罗米尼设计」 asked 「由谁设计」: the one name the question's next word follows
     # (not one closing a list: 「盛伟、朱文莉主持」 are both the answer).
@@ -313,7 +316,7 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
         and words[b][0] in question
         and not (k and _listed_with(words[spans[k - 1][1] : a]))
     }
-    if len(acting) == 1 and "哪些" not in question:
+    if len(acting) == 1 and one:
         return acting.pop()
     # 「区总工会主席盛伟、专职副主席朱文莉」 asked 「区总工会主席是谁」: the name after the
     # longest run of the question's words.
@@ -324,7 +327,7 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
             run += 1
         runs[name] = max(run, runs.get(name, 0))
     longest = max(runs.values(), default=0)
-    if longest and list(runs.values()).count(longest) == 1 and "哪些" not in question:
+    if longest and list(runs.values()).count(longest) == 1 and one:
         return max(runs, key=runs.__getitem__)
     listed = all(c - b == 1 and words[b][0] in _LIST_JOINERS for (_, b), (c, _) in pairwise(spans))
     if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(spans):
