@@ -317,6 +317,16 @@ def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
         ("她毕业于哪里？", "她毕业于郑州大学新闻系，后到报社工作。", "郑州大学新闻系"),
         ("展会在哪里举办？", "本届展会在南京市浦口区举办。", "南京市浦口区"),
         ("会议在哪里召开？", "会议在区委书记王明的主持下召开。", None),
+        (
+            "王明一行先后来到哪里？",
+            "王明一行先后来到金城路、南曹乡污水处理厂，实地察看项目进展。",
+            "金城路、南曹乡污水处理厂",
+        ),
+        (
+            "王明一行先后来到哪里？",
+            "王明一行先后来到金城路改造提升工程、南曹乡污水处理厂，实地察看项目进展。",
+            None,  # 「提升」 would cut the first place short; no guess at 「金城路」 either
+        ),
     ],
 )
 def test_where_is_the_place_after_the_questions_verb(tokenizer, question, sentence, place):

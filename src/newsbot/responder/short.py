@@ -83,7 +83,8 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         if not _COUNTS_IN.search(question):  # 「一个」「一名」 are articles unless counted
             found = [f for f in found if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]))]
     elif qtype == "place" and (verb := _place_verb(question, tokenizer)):
-        return _place_after(*verb, text, tokenizer) or _named(qtype, question, text, tokenizer)
+        place, settled = _place_after(*verb, text, tokenizer)
+        return place if settled else _named(qtype, question, text, tokenizer)
     elif qtype == "person" and not _says_the_act(question, text, tokenizer):
         return None
     elif qtype in TAGS:
@@ -224,13 +225,16 @@ def _place_verb(question: str, tokenizer: Tokenizer) -> tuple[str, bool] | None:
     return words[-2][0] + last, not ends
 
 
-def _place_after(verb: str, strict: bool, text: str, tokenizer: Tokenizer) -> str | None:
+def _place_after(
+    verb: str, strict: bool, text: str, tokenizer: Tokenizer
+) -> tuple[str | None, bool]:
     """The one place ``text`` names right after ``verb`` (「位于泰国的首都曼谷」, 「到南曹乡、
-    十八里河街道」), up to a verb or punctuation; when ``strict``, only one holding a place
-    name."""
+    十八里河街道」), up to a verb or punctuation (when ``strict``, only one holding a place
+    name), and whether that settles it: a list after the verb that a verb would cut short
+    (「来到紫荆山南路绿化提升项目、…」) leaves no short answer, not a guess at another place."""
     if verb not in text and len(verb) > 1 and verb[-1] in _PLACE_PREPOSITIONS:
         verb, strict = verb[-1], True
-    found = []
+    found, cut = [], False
     for start in _after(verb, text, tokenizer):
         words = tokenizer.tagged(_CLAUSES.split(text[start:], 1)[0])
         end = 0
@@ -238,11 +242,14 @@ def _place_after(verb: str, strict: bool, text: str, tokenizer: Tokenizer) -> st
             end += 1
         while end and words[end - 1][0] in _PLACE_GLUE:
             end -= 1
-        named = any(flag.startswith(("ns", "nt")) for _, flag in words[:end])
-        if end and (named or not strict):
+        if any(w == "、" for w, _ in words[end:]):
+            cut = True
+        elif end and (not strict or any(f.startswith(("ns", "nt")) for _, f in words[:end])):
             found.append("".join(w for w, _ in words[:end]))
     places = list(dict.fromkeys(found))
-    return places[0] if len(places) == 1 and len(places[0]) <= MAX_CHARS else None
+    if len(places) == 1 and len(places[0]) <= MAX_CHARS:
+        return places[0], True
+    return None, cut or len(places) > 1
 
 
 def _after(verb: str, text: str, tokenizer: Tokenizer) -> list[int]:
