@@ -181,3 +181,14 @@ def test_recent_keeps_the_most_recently_used_within_its_capacity():
     assert recent.get("d") is None and recent.size == 2
     recent.put("a", "另")  # a key held keeps its value
     assert recent.get("a") == "甲"
+
+
+def test_articles_by_date_follow_each_snapshot(tokenizer):
+    first = Article(id="a", title="五月的会", body="区里召开会议。", date="2020-05-15")
+    undated = Article(id="b", title="没有日期", body="社区开展活动。")
+    index = SearchIndex([first, undated], tokenizer, IndexParams())
+    assert index.ids_by_date() == {"2020-05-15": ["a"], None: ["b"]}
+    same_day = Article(id="c", title="同一天", body="街道召开会议。", date="2020-05-15")
+    later = index.updated(added=[same_day], removed=["b"])
+    assert later.ids_by_date() == {"2020-05-15": ["a", "c"]}
+    assert index.ids_by_date() == {"2020-05-15": ["a"], None: ["b"]}  # the old snapshot's own
