@@ -317,6 +317,8 @@ def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
         ("她毕业于哪里？", "她毕业于郑州大学新闻系，后到报社工作。", "郑州大学新闻系"),
         ("展会在哪里举办？", "本届展会在南京市浦口区举办。", "南京市浦口区"),
         ("会议在哪里召开？", "会议在区委书记王明的主持下召开。", None),
+        ("新馆位于哪里？", "新馆位于老城墙遗址公园东侧，占地30亩。", "老城墙遗址公园东侧"),
+        ("新馆位于哪个城市？", "新馆位于老城墙遗址公园东侧，占地30亩。", None),  # no city named
         (
             "王明一行先后来到哪里？",
             "王明一行先后来到金城路、南曹乡污水处理厂，实地察看项目进展。",
@@ -331,7 +333,8 @@ def test_a_number_in_words_keeps_its_measure_and_an_article_is_no_number(
 )
 def test_where_is_the_place_after_the_questions_verb(tokenizer, question, sentence, place):
     """Asked 「到哪里」「位于哪里」「毕业于哪里」, the answer is what follows that verb in the
-    text, not another place the sentence names; after 「在」 it must name a place."""
+    text, not another place the sentence names; after 「在」, or asked the kind of place, it must
+    name a place."""
     assert _short("place", question, sentence, tokenizer) == place
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
+from newsbot.responder.question import QTYPE_PATTERNS
 from newsbot.text.normalize import normalize
 from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, MEASURE_WORDS, Tokenizer
 
@@ -42,16 +43,17 @@ _JOINERS = _NAME_DOTS | {"-"}
 # Chinese words a part of a dotted name may hold (「比」「阿特」「丽斯」).
 _DOTTED_PART = 3
 _HAN = re.compile("[\u4e00-\u9fff]+")
-# A question on where (「位于哪里」「到哪儿」「在什么地方」), and the verbs of going to a place.
-_ASKS_WHERE = re.compile("哪里|哪儿|什么地方|何处|何地|哪个地方")
+# Each answer type's asking words (「哪里」「在哪」「谁」「哪位」), as the question's type is told.
+_ASKING = dict(QTYPE_PATTERNS)
+# How asking words that name no kind of place end (「哪里」「哪儿」「何处」「什么地方」).
+_ANY_PLACE = frozenset("哪里儿处地方")
+# The verbs of going to a place.
 _TO = frozenset({"到", "去", "赴", "前往", "来到"})
 # A verb a place follows ends with one of these (「位于」「出生在」「来自」); 「了」 is passed over.
 _PLACE_PREPOSITIONS = frozenset("于在到往自")
 _DONE = frozenset({"了", "过"})
 # Words inside a place besides nouns: 「的」 (「泰国的首都曼谷」) and list joiners.
 _PLACE_GLUE = _LIST_JOINERS | {"的"}
-# The asking word of 「谁设计」「由谁主持」, the verb after it being what the answer did.
-_ASKS_WHO = re.compile("谁|哪位")
 # Tags that end the place after its verb: verbs, prepositions, particles, conjunctions.
 _NOT_IN_PLACE = ("v", "p", "u", "c")
 # Characters besides the candidate that leave a clause bare (「长」 in 「长1,980米」).
@@ -176,7 +178,7 @@ def _bound(
         rest = clause.replace(candidate, _MARK)
         near = [rest]
         if len(rest.replace(_MARK, "").strip()) <= BARE_CLAUSE:
-            near += clauses[max(k - 1, 0) : k + 2]
+            near += clauses[max(k - 1, 0) : k] + clauses[k + 1 : k + 2]
         elif not named and k + 1 < len(clauses) and not _has_verb(rest, tokenizer):
             near.append(clauses[k + 1])
         if any(w in c for c in near for w in words):
@@ -206,23 +208,28 @@ def _with_measure(text: str, number: str) -> str:
 def _place_verb(question: str, tokenizer: Tokenizer) -> tuple[str, bool] | None:
     """The words a 「哪里」 question puts before it that the answer follows in the text (「位于」
     「到」「毕业于」), and whether what follows them must name a place to be the answer (after a
-    bare 「在」「于」, or a subject's 「会议在」); None when it puts none such."""
-    where = _ASKS_WHERE.search(question)
+    bare 「在」「于」, a subject's 「会议在」, or when the question names the kind of place:
+    「位于哪个国家」); None when it puts none such."""
+    where = _ASKING["place"].search(question)
     if where is None:
         return None
-    words = [(w, flag) for w, flag in tokenizer.tagged(question[: where.start()]) if w.strip()]
+    head = question[: where.start()]
+    if where.group()[0] in _PLACE_PREPOSITIONS | _TO:  # 「在哪」「去哪」「到哪」
+        head += where.group()[0]
+    words = [(w, flag) for w, flag in tokenizer.tagged(head) if w.strip()]
     while words and words[-1][0] in _DONE:
         words.pop()
     if not words:
         return None
+    kind = where.group()[-1] not in _ANY_PLACE
     last = words[-1][0]
     if last in _TO or (len(last) > 1 and last[-1] in _PLACE_PREPOSITIONS):
-        return last, False
+        return last, kind
     if last not in _PLACE_PREPOSITIONS or len(words) == 1:
         return (last, True) if last in _PLACE_PREPOSITIONS else None
     # 「毕业于哪里？」: the verb before it; 「会议在哪里召开」: a subject, and the verb after.
     ends = not _HAN.search(question[where.end() :])
-    return words[-2][0] + last, not ends
+    return words[-2][0] + last, kind or not ends
 
 
 def _place_after(
@@ -277,7 +284,7 @@ def _in_place(word: str, flag: str) -> bool:
 def _says_the_act(question: str, text: str, tokenizer: Tokenizer) -> bool:
     """Whether ``text`` holds the verb a 「谁」 question asks the doer of (「由谁设计」: 「设计」);
     a sentence that never says it does not say who did it."""
-    asked = _ASKS_WHO.search(question)
+    asked = _ASKING["person"].search(question)
     if asked is None:
         return True
     words = [(w, f) for w, f in tokenizer.tagged(question[asked.end() :]) if w.strip()]
