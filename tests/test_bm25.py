@@ -170,12 +170,14 @@ def test_compiled_top_k_equals_the_numpy_path(seed):
     tiny = BM25Okapi.from_tokens([["w0", "w1"], ["w0"], ["w0", "w2", "w2"]])
     queries = [q + rng.choices(VOCAB[:6], k=2) for q in _queries(seed, 40)] + [["w0"], ["w5"]]
     twins = BM25Okapi.from_tokens([["w2"], *[["w0", "w1"]] * 30, *[["w3"]] * 100])  # ties
-    # Frequencies over 255 and 65,535: segments whose frequencies are 16- and 32-bit.
-    wide = BM25Okapi.from_tokens([["w0"] * 300 + ["w1"], ["w0", "w2"], ["w3"] * 9])
+    # Frequencies of 14, 15 (the packed bits' largest), over 255 and over 65,535.
+    wide = BM25Okapi.from_tokens(
+        [["w0"] * 300 + ["w1"], ["w0", "w2"], ["w3"] * 9, ["w2"] * 15 + ["w3"] * 14]
+    )
     wide = wide.add([wide.vocab.encode(["w1"] * 70_000 + ["w0", "w3"])])
-    assert {s.tfs.dtype for s in wide.segments} == {np.dtype(np.uint16), np.dtype(np.uint32)}
+    assert sorted(v for s in wide.segments for v in s.big_tfs.tolist()) == [15, 300, 70_000]
     cases = [(index, q) for q in queries] + [(tiny, ["w0", "w2", "w0"]), (twins, ["w1", "w0"])]
-    cases += [(wide, ["w1", "w0"]), (wide, ["w0", "w3"])]
+    cases += [(wide, ["w1", "w0"]), (wide, ["w0", "w3"]), (wide, ["w2", "w3"])]
     for ours, query in cases:
         for k in (1, 3, 20):
             kernel = compiled.disable()
@@ -231,6 +233,7 @@ def test_segments_built_a_chunk_at_a_time_hold_every_posting(chunk, monkeypatch)
     rng = np.random.default_rng(chunk)
     documents = [rng.integers(0, 40, rng.integers(0, 30)).astype(bm25.TERM) for _ in range(60)]
     documents[5] = np.full(200, 3, bm25.TERM)  # a frequency over one byte's range of lengths
+    documents[7] = np.repeat(np.array([4, 6, 8], bm25.TERM), [14, 15, 16])  # 4 bits' edge
     segment = bm25.build_segment(100, documents, np.ones(len(documents)), 1.0)
     expected: dict[int, dict[int, int]] = {}
     for doc, terms in enumerate(documents):
@@ -242,7 +245,51 @@ def test_segments_built_a_chunk_at_a_time_hold_every_posting(chunk, monkeypatch)
         docs, tfs = segment.postings(term)
         assert dict(zip(docs.tolist(), tfs.tolist(), strict=True)) == counts
         assert docs.tolist() == sorted(counts)
-    assert segment.tfs.dtype == np.uint8
+    assert len(segment.tfs) == (len(segment.docs) + 1) // 2  # two frequencies a byte
+
+
+@pytest.mark.parametrize(("max_docs", "max_postings"), [(16, 10**9), (10**9, 120), (7, 90)])
+def test_segments_stay_within_their_limits_and_score_as_one(max_docs, max_postings, monkeypatch):
+    """However many documents or postings a build, a merge or a compaction brings, no segment
+    holds more than a segment's limits (a document alone excepted), and the scores, the
+    compiled and numpy k best and the terms each document holds are those of one index."""
+    monkeypatch.setattr(bm25, "SEGMENT_DOCS", max_docs)
+    monkeypatch.setattr(bm25, "SEGMENT_POSTINGS", max_postings)
+    rng = random.Random(max_docs)
+    docs = _corpus(420, 21)
+    index = BM25Okapi.from_tokens(docs[:200])
+    for doc in docs[200:260]:  # pushed one at a time: merged up to the limits
+        index = index.add([index.vocab.encode(doc)])
+    index = index.add([index.vocab.encode(d) for d in docs[260:]])
+    gone = rng.sample(range(len(docs)), 60)
+    index = index.remove(gone, [index.vocab.encode(docs[d]) for d in gone])
+    compacted, kept = index.compact()
+    live = [docs[d] for d in kept.tolist()]
+    theirs = rank_bm25.BM25Okapi(live)
+    queries = [q + rng.choices(VOCAB[:5], k=2) for q in _queries(21, 30)]
+    for ours in (index, compacted):
+        assert len(ours.segments) > 3
+        for s in ours.segments:
+            assert s.n_docs <= max_docs and (len(s.docs) <= max_postings or s.n_docs == 1)
+            assert s.docs.dtype == bm25.LOCAL and s.offsets.dtype == bm25.OFFSET
+        assert [s.start for s in ours.segments] == [
+            0,
+            *np.cumsum([s.n_docs for s in ours.segments])[:-1],
+        ]
+        for query in queries:
+            assert np.allclose(_live_scores(ours, query), theirs.get_scores(query), atol=1e-9)
+            kernel = compiled.disable()
+            try:
+                expected = _best(ours.top(query, 10, min_postings=0), 10)
+            finally:
+                compiled.restore(kernel)
+            assert _best(ours.top(query, 10), 10) == expected
+    assert len(compacted.segments) < len(index.segments)
+    if max_postings > 10**6:  # the fewest segments that hold the documents
+        assert compacted.spare_segments == 0 < index.spare_segments
+    asked = np.array(sorted(rng.sample(range(len(live)), 40)))
+    for term, held in compacted.present(VOCAB[:30:4], asked).items():
+        assert held.tolist() == [term in live[d] for d in asked.tolist()]
 
 
 def test_postings_and_doc_freq():

@@ -6,36 +6,39 @@ import numba
 import numpy as np
 from numba import types
 
+from newsbot.index.bm25 import PACKED_MAX
+
 
 def _readonly(dtype: types.Type) -> types.Array:
     """A 1-d array type that a saved (memory-mapped, read-only) array and a built one both pass."""
     return types.Array(dtype, 1, "C", readonly=True)
 
 
-# One signature per type a segment's frequencies may have (the narrowest that holds them), each
-# compiled when numba loads (or read from its cache), never on a query.
-SIGNATURES = [
-    types.Tuple((types.int64[::1], types.float64[::1]))(
-        _readonly(types.int32),  # term_ids
-        _readonly(types.int64),  # offsets
-        _readonly(types.int32),  # docs
-        _readonly(tf),  # tfs
-        _readonly(types.int32),  # query
-        _readonly(types.float64),  # idfs
-        _readonly(types.float64),  # norm
-        types.float64,  # k1
-        _readonly(types.boolean),  # alive
-        types.boolean,  # any_dead
-        types.float64[::1],  # total
-        types.int32[::1],  # touched
-        types.int64,  # k
-    )
-    for tf in (types.uint8, types.uint16, types.uint32)
-]
+# The signatures are compiled when numba loads (or read from its cache), never on a query.
+TOP_K = types.Tuple((types.int64[::1], types.float64[::1]))(
+    _readonly(types.int32),  # term_ids
+    _readonly(types.int32),  # offsets
+    _readonly(types.uint16),  # docs
+    types.int64,  # start
+    _readonly(types.uint8),  # tfs, packed
+    _readonly(types.int32),  # big_at
+    _readonly(types.uint32),  # big_tfs
+    _readonly(types.int32),  # query
+    _readonly(types.float64),  # idfs
+    _readonly(types.float64),  # norm
+    types.float64,  # k1
+    _readonly(types.boolean),  # alive
+    types.boolean,  # any_dead
+    types.float64[::1],  # total
+    types.int32[::1],  # touched
+    types.int64,  # k
+)
 HOLDING = types.void(
     _readonly(types.int32),  # term_ids
-    _readonly(types.int64),  # offsets
-    _readonly(types.int32),  # docs
+    _readonly(types.int32),  # offsets
+    _readonly(types.uint16),  # docs
+    types.int64,  # start
+    types.int64,  # n_docs
     _readonly(types.int32),  # query
     _readonly(types.int32),  # targets
     types.boolean[:, ::1],  # held
@@ -49,12 +52,15 @@ def _find(term_ids: np.ndarray, term: int) -> int:
     return at if at < len(term_ids) and term_ids[at] == term else -1
 
 
-@numba.njit(SIGNATURES, cache=True, nogil=True)
+@numba.njit(TOP_K, cache=True, nogil=True)
 def top_k(
     term_ids: np.ndarray,
     offsets: np.ndarray,
     docs: np.ndarray,
+    start: int,
     tfs: np.ndarray,
+    big_at: np.ndarray,
+    big_tfs: np.ndarray,
     query: np.ndarray,
     idfs: np.ndarray,
     norm: np.ndarray,
@@ -66,12 +72,13 @@ def top_k(
     k: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best live documents of one segment (``term_ids``, ``offsets``, ``docs``,
-    ``tfs`` as in ``Segment``) for a query of term ids, and their scores, in no order. Each
-    term's idf is ``idfs[t]`` (every one positive: a document's total is 0 until its first
-    posting); each weight is computed as ``BM25Okapi._weights`` computes it and added in query
-    order (as rank_bm25 adds its terms' scores) into ``total``, all zeros, as long as the
-    collection, and left so. ``touched``, at least as long as the segment, notes each document
-    as first touched, so that picking the best and clearing reads each once."""
+    ``start``, ``tfs``, ``big_at``, ``big_tfs`` as in ``Segment``), by global number, for a
+    query of term ids, and their scores, in no order. Each term's idf is ``idfs[t]`` (every
+    one positive: a document's total is 0 until its first posting); each weight is computed as
+    ``BM25Okapi._weights`` computes it and added in query order (as rank_bm25 adds its terms'
+    scores) into ``total``, all zeros, as long as the collection, and left so. ``touched``, at
+    least as long as the segment, notes each document as first touched, so that picking the
+    best and clearing reads each once."""
     m = 0
     for t in range(len(query)):
         at = _find(term_ids, query[t])
@@ -79,10 +86,15 @@ def top_k(
             continue
         idf = idfs[t]
         for i in range(offsets[at], offsets[at + 1]):
-            doc = docs[i]
+            doc = start + np.int64(docs[i])
             if any_dead and not alive[doc]:
                 continue
-            tf = np.float64(tfs[i])
+            pair = tfs[i >> 1]
+            packed = (pair >> 4) if i & 1 else (pair & 0xF)
+            if packed == PACKED_MAX:
+                tf = np.float64(big_tfs[np.searchsorted(big_at, i)])
+            else:
+                tf = np.float64(packed)
             before = total[doc]
             if before == 0.0:
                 touched[m] = doc
@@ -130,19 +142,24 @@ def holding(
     term_ids: np.ndarray,
     offsets: np.ndarray,
     docs: np.ndarray,
+    start: int,
+    n_docs: int,
     query: np.ndarray,
     targets: np.ndarray,
     held: np.ndarray,
 ) -> None:
-    """For each term id of ``query`` and each document number of ``targets``, whether this
-    segment's postings of the term hold the document: ``held[t, j]`` set when they do, never
-    cleared (each segment adds its own)."""
+    """For each term id of ``query`` and each global document number of ``targets``, whether
+    this segment (``start``, ``n_docs`` documents) holds the document among the term's
+    postings: ``held[t, j]`` set when it does, never cleared (each segment adds its own)."""
     for t in range(len(query)):
         at = _find(term_ids, query[t])
         if at < 0:
             continue
         postings = docs[offsets[at] : offsets[at + 1]]
         for j in range(len(targets)):
-            i = np.searchsorted(postings, targets[j])
-            if i < len(postings) and postings[i] == targets[j]:
+            local = np.int64(targets[j]) - start
+            if local < 0 or local >= n_docs:
+                continue
+            i = np.searchsorted(postings, np.uint16(local))
+            if i < len(postings) and postings[i] == local:
                 held[t, j] = True

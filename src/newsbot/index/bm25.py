@@ -25,6 +25,17 @@ from newsbot.index.recent import Recent
 
 TERM = np.int32
 DOC = np.int32
+# A segment holds at most SEGMENT_DOCS documents and SEGMENT_POSTINGS postings, so that a
+# document's number within its segment fits LOCAL (half the bytes of a global number on disk
+# and in memory) and where a term's postings begin fits OFFSET.
+SEGMENT_DOCS = 1 << 16
+SEGMENT_POSTINGS = (1 << 31) - 1
+LOCAL = np.uint16
+OFFSET = np.int32
+COUNT = np.int32  # a term's document frequency (document numbers are DOC)
+# Frequencies are stored in 4 bits, two to a byte (most are 1); from PACKED_MAX up, as
+# PACKED_MAX with the frequency itself beside the packed ones (``Segment.big_at``).
+PACKED_MAX = 15
 # Queries with fewer postings than this are scored in full (pruning would not pay).
 PRUNE_MIN_POSTINGS = 20_000
 # ... and in full when looking their candidates up would cost more: a candidate costs about
@@ -57,9 +68,11 @@ class Segment:
     start: int
     n_docs: int
     term_ids: np.ndarray  # sorted distinct term ids
-    offsets: np.ndarray  # term_ids[i]'s postings are docs/tfs[offsets[i]:offsets[i + 1]]
-    docs: np.ndarray  # global document numbers
-    tfs: np.ndarray  # term frequencies, in the narrowest unsigned type that holds them
+    offsets: np.ndarray  # term_ids[i]'s postings are offsets[i] … offsets[i + 1] - 1
+    docs: np.ndarray  # per posting, the document's number within the segment (global - start)
+    tfs: np.ndarray  # per posting, its frequency (at most PACKED_MAX) in 4 bits, two to a byte
+    big_at: np.ndarray  # the postings whose frequency is PACKED_MAX or more (ascending) ...
+    big_tfs: np.ndarray  # ... and those frequencies
     peaks: np.ndarray  # per term, the largest tf / (tf + norm) at ``avgdl``, rounded up
     avgdl: float  # the average document length the peaks were taken at
 
@@ -68,12 +81,26 @@ class Segment:
         return i if i < len(self.term_ids) and self.term_ids[i] == term_id else None
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """Documents of this segment holding ``term_id``, and how often."""
+        """Documents (global numbers) of this segment holding ``term_id``, and how often."""
         i = self._find(term_id)
         if i is None:
-            return self.docs[:0], self.tfs[:0]
-        lo, hi = self.offsets[i], self.offsets[i + 1]
-        return self.docs[lo:hi], self.tfs[lo:hi]
+            return np.empty(0, DOC), np.empty(0, np.uint8)
+        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+        return np.add(self.docs[lo:hi], self.start, dtype=DOC), self.frequencies(lo, hi)
+
+    def frequencies(self, lo: int, hi: int) -> np.ndarray:
+        """The frequencies of postings ``lo … hi - 1``, unpacked (in the narrowest type)."""
+        pairs = self.tfs[lo >> 1 : (hi + 1) >> 1]
+        both = np.empty(2 * len(pairs), np.uint8)
+        np.bitwise_and(pairs, 0xF, out=both[0::2])
+        np.right_shift(pairs, 4, out=both[1::2])
+        out = both[lo & 1 : (lo & 1) + hi - lo]
+        first, last = np.searchsorted(self.big_at, (lo, hi))
+        if first < last:
+            values = self.big_tfs[first:last]
+            out = out.astype(np.min_scalar_type(int(values.max())))
+            out[self.big_at[first:last] - lo] = values
+        return out
 
     def peak(self, term_id: int, avgdl: float) -> float:
         """An upper bound of tf / (tf + norm) over this segment's postings of ``term_id`` when
@@ -85,20 +112,29 @@ class Segment:
         return float(self.peaks[i]) * max(1.0, avgdl / self.avgdl)
 
     def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every posting as (term id, document, frequency)."""
+        """Every posting as (term id, global document number, frequency)."""
         terms = np.repeat(self.term_ids, np.diff(self.offsets))
-        return terms, self.docs, self.tfs
+        return terms, np.add(self.docs, self.start, dtype=DOC), self.frequencies(0, len(self.docs))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays that make up the segment, by name (for saving)."""
         return {name: getattr(self, name) for name in SEGMENT_ARRAYS}
 
 
-SEGMENT_ARRAYS = ("term_ids", "offsets", "docs", "tfs", "peaks")
+SEGMENT_ARRAYS = ("term_ids", "offsets", "docs", "tfs", "big_at", "big_tfs", "peaks")
 
 
-def _narrow(counts: np.ndarray) -> np.ndarray:
-    return counts.astype(np.min_scalar_type(int(counts.max()) if len(counts) else 0), copy=False)
+def _packed(tfs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frequencies as a segment stores them: 4 bits each, two to a byte (the even posting in
+    the low bits), and where they reach PACKED_MAX, with their values."""
+    big_at = np.flatnonzero(tfs >= PACKED_MAX).astype(OFFSET)
+    big_tfs = tfs[big_at].astype(np.uint32)
+    small = np.minimum(tfs, PACKED_MAX).astype(np.uint8)
+    if len(small) % 2:
+        small = np.append(small, np.uint8(0))
+    packed = small[1::2] << 4
+    packed |= small[0::2]
+    return packed, big_at, big_tfs
 
 
 def segment_from_parts(
@@ -109,10 +145,10 @@ def segment_from_parts(
     norm: np.ndarray,
     avgdl: float,
 ) -> Segment:
-    """A segment from parts of postings — (term, document, frequency) arrays, each part sorted
-    by term and holding later documents than the part before — merged by term, given each
-    document's length normalisation at ``avgdl``. The lists are emptied as they are used, so
-    that their arrays can go before the merged ones are complete."""
+    """A segment from parts of postings — (term, global document number, frequency) arrays,
+    each part sorted by term and holding later documents than the part before — merged by
+    term, given each document's length normalisation at ``avgdl``. The lists are emptied as
+    they are used, so that their arrays can go before the merged ones are complete."""
     if not terms:
         terms, docs, tfs = [np.empty(0, TERM)], [np.empty(0, DOC)], [np.empty(0, np.uint8)]
     merged = np.concatenate(terms)
@@ -120,6 +156,7 @@ def segment_from_parts(
     order = np.argsort(merged, kind="stable")
     merged = merged[order]
     by_doc = np.concatenate(docs)[order]
+    by_doc -= start
     docs.clear()
     by_tf = np.concatenate(tfs)[order]
     tfs.clear()
@@ -135,7 +172,7 @@ def _segment(
     norm: np.ndarray,
     avgdl: float,
 ) -> Segment:
-    """A segment from postings sorted by term, then document."""
+    """A segment from postings sorted by term, then document (numbers within the segment)."""
     first = np.flatnonzero(np.not_equal(terms[1:], terms[:-1])) + 1
     first = np.concatenate(([0], first)) if len(terms) else first
     return _segment_of(start, terms[first], first, docs, tfs, norm, avgdl)
@@ -150,23 +187,24 @@ def _segment_of(
     norm: np.ndarray,
     avgdl: float,
 ) -> Segment:
-    """A segment from postings sorted by term, then document, given each term and where its
-    postings begin."""
+    """A segment from postings sorted by term, then document (numbers within the segment), given
+    each term and where its postings begin."""
+    packed, big_at, big_tfs = _packed(tfs)
     return Segment(
         start=start,
         n_docs=len(norm),
         term_ids=term_ids.astype(TERM),
-        offsets=np.append(first, len(docs)).astype(np.int64),
-        docs=docs.astype(DOC, copy=False),
-        tfs=_narrow(tfs),
-        peaks=_peaks(start, first, docs, tfs, norm),
+        offsets=np.append(first, len(docs)).astype(OFFSET),
+        docs=docs.astype(LOCAL, copy=False),
+        tfs=packed,
+        big_at=big_at,
+        big_tfs=big_tfs,
+        peaks=_peaks(first, docs, tfs, norm),
         avgdl=avgdl,
     )
 
 
-def _peaks(
-    start: int, first: np.ndarray, docs: np.ndarray, tfs: np.ndarray, norm: np.ndarray
-) -> np.ndarray:
+def _peaks(first: np.ndarray, docs: np.ndarray, tfs: np.ndarray, norm: np.ndarray) -> np.ndarray:
     """Each term's largest tf / (tf + norm), rounded up to float32; worked out a run of terms
     at a time (SPLIT_CHUNK postings or so), so the float arrays stay small."""
     peaks = np.empty(len(first), np.float32)
@@ -175,7 +213,7 @@ def _peaks(
     at = 0
     for lo, hi in pairwise(bounds):
         ratio = tfs[lo:hi].astype(np.float64)
-        below = np.take(norm, docs[lo:hi] - start)
+        below = np.take(norm, docs[lo:hi])
         below += ratio
         np.divide(ratio, below, out=ratio)
         starts = first[at : at + np.searchsorted(first[at:], hi)] - lo
@@ -184,12 +222,38 @@ def _peaks(
     return np.nextafter(peaks, np.float32(np.inf))
 
 
+def build_segments(
+    start: int, documents: Sequence[np.ndarray], norm: np.ndarray, avgdl: float
+) -> list[Segment]:
+    """Segments from each document's term ids, numbered from ``start``: as few as a segment's
+    limits allow, built one after the other (one segment's sort keys in memory at a time)."""
+    lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+    return [
+        build_segment(start + lo, documents[lo:hi], norm[lo:hi], avgdl) for lo, hi in _runs(lengths)
+    ]
+
+
+def _runs(sizes: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive runs of documents, each within a segment's limits, given each document's
+    size (its postings, or its length: a bound of them); a document alone is always a run."""
+    ends = np.cumsum(sizes)
+    runs, lo = [], 0
+    while lo < len(sizes):
+        before = int(ends[lo - 1]) if lo else 0
+        fits = int(np.searchsorted(ends, before + SEGMENT_POSTINGS, side="right"))
+        hi = max(lo + 1, min(lo + SEGMENT_DOCS, fits))
+        runs.append((lo, hi))
+        lo = hi
+    return runs
+
+
 def build_segment(
     start: int, documents: Sequence[np.ndarray], norm: np.ndarray, avgdl: float
 ) -> Segment:
-    """A segment from each document's term ids (repeats counted), numbered from ``start``.
-    One sort of (term, document) keys gives the postings in order and, by counting repeats,
-    their frequencies; the keys are then read a chunk at a time, twice (to count the postings,
+    """A segment from each document's term ids (repeats counted), numbered from ``start`` (as
+    many documents and terms as a segment holds: ``build_segments`` splits them). One sort of
+    (term, document) keys gives the postings in order and, by counting repeats, their
+    frequencies; the keys are then read a chunk at a time, twice (to count the postings,
     then to fill arrays of that size), so that no other array as long as the keys is made."""
     n = len(documents)
     lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=n)
@@ -202,7 +266,7 @@ def build_segment(
     keys.sort()
     chunks = range(0, len(keys), SPLIT_CHUNK)
     m = sum(len(_posting_starts(keys, lo)) for lo in chunks)
-    docs = np.empty(m, DOC)
+    docs = np.empty(m, LOCAL)
     tfs = np.empty(m, np.min_scalar_type(int(lengths.max())))  # a frequency is at most a length
     term_ids: list[np.ndarray] = []
     firsts: list[np.ndarray] = []
@@ -227,7 +291,6 @@ def build_segment(
         out, last_start, last_term = end, int(starts[-1]), int(term[-1])
     tfs[m - 1] = len(keys) - last_start
     del keys
-    docs += start
     return _segment_of(
         start, np.concatenate(term_ids), np.concatenate(firsts), docs, tfs, norm, avgdl
     )
@@ -246,6 +309,17 @@ def _posting_starts(keys: np.ndarray, lo: int) -> np.ndarray:
     found = np.flatnonzero(change)
     found += lo
     return found
+
+
+def _within(
+    part: tuple[np.ndarray, np.ndarray, np.ndarray], lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (term, document, frequency) postings of ``part`` whose documents are ``lo … hi - 1``."""
+    terms, docs, tfs = part
+    if lo <= docs.min() and docs.max() < hi:
+        return part
+    keep = np.flatnonzero((docs >= lo) & (docs < hi))
+    return terms[keep], docs[keep], tfs[keep]
 
 
 def _lookup(held: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -503,7 +577,7 @@ class BM25Okapi:
 
     @classmethod
     def empty(cls, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> BM25Okapi:
-        stats = Stats(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool), 0, 0.0)
+        stats = Stats(np.zeros(0, COUNT), np.zeros(0), np.zeros(0, bool), 0, 0.0)
         return cls(Vocabulary(), (), stats, k1, b, epsilon)
 
     @classmethod
@@ -534,26 +608,34 @@ class BM25Okapi:
         return self.n_docs - self.n_alive
 
     @property
+    def spare_segments(self) -> int:
+        """Segments beyond the fewest that could hold the documents (what compacting saves)."""
+        return len(self.segments) - -(-self.n_docs // SEGMENT_DOCS)
+
+    @property
     def avgdl(self) -> float:
         return self.stats.total_len / self.n_alive if self.n_alive else 0.0
 
     # --- changes -------------------------------------------------------------------------------
 
     def add(self, documents: Sequence[np.ndarray]) -> BM25Okapi:
-        """A new snapshot with ``documents`` (term ids) appended as one segment."""
+        """A new snapshot with ``documents`` (term ids) appended as one segment (more if they
+        are more than one holds)."""
         if not documents:
             return self
         s = self.stats
         lengths = np.fromiter((len(d) for d in documents), dtype=np.float64, count=len(documents))
         n_alive, total_len = s.n_alive + len(documents), s.total_len + float(lengths.sum())
         avgdl = total_len / n_alive
-        segment = build_segment(self.n_docs, documents, self._normalise(lengths, avgdl), avgdl)
+        norm = self._normalise(lengths, avgdl)
+        new = build_segments(self.n_docs, documents, norm, avgdl)
         df = s.doc_freq
         if len(self.vocab) > len(df):
-            df = np.concatenate([df, np.zeros(len(self.vocab) - len(df), np.int64)])
+            df = np.concatenate([df, np.zeros(len(self.vocab) - len(df), COUNT)])
         else:
             df = df.copy()
-        df[segment.term_ids] += np.diff(segment.offsets)
+        for segment in new:
+            df[segment.term_ids] += np.diff(segment.offsets)
         stats = Stats(
             df,
             np.concatenate([s.doc_len, lengths]),
@@ -561,16 +643,24 @@ class BM25Okapi:
             n_alive,
             total_len,
         )
-        return self._with(self._merged((*self.segments, segment), stats), stats)
+        return self._with(self._merged((*self.segments, *new), stats), stats)
 
     def _merged(self, segments: tuple[Segment, ...], stats: Stats) -> tuple[Segment, ...]:
         """``segments`` with the newest ones merged while the last is at least 1/MERGE_RATIO
-        the size of the one before it: a query looks a term up once per segment, and this keeps
-        the segments few (about log2 of the documents) at a cost of log2 merges per document."""
+        the size of the one before it and the merged one within a segment's limits: a query
+        looks a term up once per segment, and this keeps the segments few (about log2 of the
+        documents beside the full ones) at a cost of log2 merges per document."""
         merge = 1
-        size = segments[-1].n_docs
-        while merge < len(segments) and size * MERGE_RATIO >= segments[-merge - 1].n_docs:
-            size += segments[-merge - 1].n_docs
+        size, postings = segments[-1].n_docs, len(segments[-1].docs)
+        while merge < len(segments):
+            before = segments[-merge - 1]
+            if (
+                size * MERGE_RATIO < before.n_docs
+                or size + before.n_docs > SEGMENT_DOCS
+                or postings + len(before.docs) > SEGMENT_POSTINGS
+            ):
+                break
+            size, postings = size + before.n_docs, postings + len(before.docs)
             merge += 1
         if merge == 1:
             return segments
@@ -608,22 +698,27 @@ class BM25Okapi:
         return self._with(self.segments, stats)
 
     def compact(self) -> tuple[BM25Okapi, np.ndarray]:
-        """One segment holding only the live documents, renumbered in order; also returns the
+        """As few segments as hold the live documents, renumbered in order; also returns the
         old numbers of the kept documents (new number i was old number kept[i])."""
         alive = self.stats.alive
         kept = np.flatnonzero(alive)
         renumber = np.cumsum(alive) - 1
-        terms, docs, tfs = [], [], []
+        parts = []
+        sizes = np.zeros(len(kept), np.int64)
         for segment in self.segments:
             held, numbers, counts = segment.triples()
             live = np.flatnonzero(alive[numbers])
-            terms.append(held[live])
-            docs.append(renumber[numbers[live]].astype(DOC))
-            tfs.append(counts[live])
+            docs = renumber[numbers[live]].astype(DOC)
+            if len(docs):
+                sizes += np.bincount(docs, minlength=len(kept))
+                parts.append((held[live], docs, counts[live], int(docs.min()), int(docs.max())))
         lengths = self.stats.doc_len[kept]
-        segment = segment_from_parts(
-            0, terms, docs, tfs, self._normalise(lengths, self.avgdl), self.avgdl
-        )
+        norm = self._normalise(lengths, self.avgdl)
+        segments = []
+        for lo, hi in _runs(sizes):
+            within = [_within(p[:3], lo, hi) for p in parts if p[3] < hi and p[4] >= lo]
+            terms, docs, tfs = ([w[i] for w in within] for i in range(3))
+            segments.append(segment_from_parts(lo, terms, docs, tfs, norm[lo:hi], self.avgdl))
         stats = Stats(
             self.stats.doc_freq,
             lengths,
@@ -631,7 +726,7 @@ class BM25Okapi:
             len(kept),
             self.stats.total_len,
         )
-        return self._with((segment,), stats), kept
+        return self._with(tuple(segments), stats), kept
 
     def without_caches(self) -> BM25Okapi:
         """This snapshot with none of its queries' kept weights or buffers (benchmarks that
@@ -716,7 +811,7 @@ class BM25Okapi:
         ids = np.array([-1 if (i := self.vocab.get(t)) is None else i for t in terms], TERM)
         held = np.zeros((len(terms), len(docs)), bool)
         for s in self.segments:
-            kernel(s.term_ids, s.offsets, s.docs, ids, docs, held)
+            kernel(s.term_ids, s.offsets, s.docs, s.start, s.n_docs, ids, docs, held)
         held &= live
         return dict(zip(terms, held, strict=True))
 
@@ -861,7 +956,8 @@ class BM25Okapi:
         held, scores = [], []
         for s in self.segments:
             docs, values = kernel(
-                s.term_ids, s.offsets, s.docs, s.tfs, terms, weights, self._norm,
+                s.term_ids, s.offsets, s.docs, s.start, s.tfs, s.big_at, s.big_tfs, terms,
+                weights, self._norm,
                 float(self.k1), self._alive, self.dead > 0, total, touched, k,
             )  # fmt: skip
             held.append(docs)

@@ -79,13 +79,16 @@ def load(cache: Path | None = None) -> Any:
 def _warm(kernels: Any) -> None:
     """Run each kernel once (their signatures are compiled, or read from numba's cache, on
     import)."""
-    term_ids, offsets = np.array([0], np.int32), np.array([0, 2], np.int64)
-    docs, query = np.array([0, 1], np.int32), np.array([0], np.int32)
+    term_ids, offsets = np.array([0], np.int32), np.array([0, 2], np.int32)
+    docs, query = np.array([0, 1], np.uint16), np.array([0], np.int32)
     kernels.top_k(
         term_ids,
         offsets,
         docs,
-        np.array([1, 2], np.uint8),
+        0,
+        np.array([0x2F], np.uint8),
+        np.array([0], np.int32),
+        np.array([40], np.uint32),
         query,
         np.array([1.0]),
         np.ones(2),
@@ -96,7 +99,8 @@ def _warm(kernels: Any) -> None:
         np.empty(2, np.int32),
         1,
     )
-    kernels.holding(term_ids, offsets, docs, query, docs, np.zeros((1, 2), np.bool_))
+    targets = np.array([0, 1], np.int32)
+    kernels.holding(term_ids, offsets, docs, 0, 2, query, targets, np.zeros((1, 2), np.bool_))
 
 
 def disable() -> Any:

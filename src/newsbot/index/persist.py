@@ -43,10 +43,12 @@ from newsbot.index.search import (
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
-FORMAT = 9
+FORMAT = 10
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STATS_ARRAYS = ("doc_freq", "doc_len", "alive")
+# Document lengths are whole token counts: saved as such (half the bytes), scored as floats.
+LENGTH_ON_DISK = np.uint32
 
 
 HASHERS = max(2, os.cpu_count() or 1)
@@ -79,6 +81,7 @@ def save(index: SearchIndex, folder: Path) -> Path:
 def _write(index: SearchIndex, folder: Path, snap: Path) -> Path:
     bm25 = index.bm25
     files: dict[str, np.ndarray] = {name: getattr(bm25.stats, name) for name in STATS_ARRAYS}
+    files["doc_len"] = files["doc_len"].astype(LENGTH_ON_DISK)
     for n, segment in enumerate(bm25.segments):
         files.update({f"s{n}.{k}": v for k, v in segment.arrays().items()})
     names = sorted({p.article_id for p in index.passages})
@@ -190,8 +193,11 @@ def load(
             )
             for n, (start, size, avgdl) in enumerate(manifest["segments"])
         )
+        doc_freq, doc_len, alive = (np.array(_array(snap, name)) for name in STATS_ARRAYS)
         stats = Stats(
-            *(np.array(_array(snap, name)) for name in STATS_ARRAYS),
+            doc_freq,
+            doc_len.astype(np.float64),
+            alive,
             n_alive=int(manifest["n_alive"]),
             total_len=float(manifest["total_len"]),
         )

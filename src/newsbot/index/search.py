@@ -22,8 +22,9 @@ from newsbot.text.tokenizer import Forms, Tokenizer
 
 CLAUSE_CACHE = 2048
 TITLE_CACHE = 4096
-# Compact (one segment, dead passages dropped) when either grows past this (the newest segments
-# are merged as they come, so the count stays near log2 of the passages).
+# Compact (as few segments as hold the passages, dead ones dropped) when either grows past this:
+# the segments beyond the fewest that could hold the passages (the newest segments are merged as
+# they come, so these stay near log2 of a full segment), the share of dead passages.
 MAX_SEGMENTS = 32
 MAX_DEAD_SHARE = 0.25
 
@@ -242,7 +243,7 @@ class SearchIndex:
         new._add(tokenise(list(added), self.tokenizer, self.params, new.bm25.vocab))
         if new._digest is not None:
             new._digest = digest_changed(new._digest, added=added, removed=dropped)
-        if len(new.bm25.segments) > MAX_SEGMENTS or new.bm25.dead > MAX_DEAD_SHARE * max(
+        if new.bm25.spare_segments > MAX_SEGMENTS or new.bm25.dead > MAX_DEAD_SHARE * max(
             new.bm25.n_docs, 1
         ):
             new._compact()
