@@ -89,8 +89,7 @@ def top_k(
             doc = start + np.int64(docs[i])
             if any_dead and not alive[doc]:
                 continue
-            pair = tfs[i >> 1]
-            packed = (pair >> 4) if i & 1 else (pair & 0xF)
+            packed = (np.int64(tfs[i >> 1]) >> ((i & 1) << 2)) & 0xF
             if packed == PACKED_MAX:
                 tf = np.float64(big_tfs[np.searchsorted(big_at, i)])
             else:

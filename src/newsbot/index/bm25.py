@@ -773,7 +773,7 @@ class BM25Okapi:
         if term_id is None or term_id >= len(self.stats.doc_freq) or not self.segments:
             return np.empty(0, DOC), np.empty(0, np.int32)
         parts = self._parts(term_id)
-        if len(parts) == 1:  # a view of the saved arrays: no copy
+        if len(parts) == 1:
             docs, tfs = parts[0]
         else:
             docs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, DOC)
