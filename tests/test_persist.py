@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from newsbot import checksum
-from newsbot.corpus.article import Article
+from newsbot.corpus.article import Article, content_fingerprint
 from newsbot.engine import Engine
 from newsbot.index import bulk, persist
 from newsbot.index.search import IndexParams, SearchIndex, tokenise_serially
@@ -224,6 +224,63 @@ def test_parallel_tokenising_equals_serial(tokenizer, monkeypatch, words):
     ]
     for q in [f"第3次{event}", place, "5月5日"]:
         assert ranking(parallel, tokenizer, q) == ranking(serial, tokenizer, q)
+
+
+def _meetings(n: int) -> list[Article]:
+    return [
+        Article(
+            id=f"m{k}",
+            title=f"第{k}篇",
+            body=f"{k}月{k}日，管城区召开第{k}次会议，到会{k * 3}人。" * 20,
+        )
+        for k in range(1, n + 1)
+    ]
+
+
+@pytest.mark.parametrize("free", [2.0, 0.4])
+def test_a_large_import_fingerprints_in_the_workers_when_cores_are_free(
+    config, tokenizer, monkeypatch, caplog, free
+):
+    """Past the first articles (worked out here while the cores are watched), a large import's
+    fingerprints come from the worker processes when the cores are free — each the one worked
+    out here, so a repost under another title and byline is still a duplicate — and none do
+    when they are busy, where the articles are also tokenised here, without a second watch."""
+    engine = Engine(config, tokenizer)
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_CHARS", 1)
+    monkeypatch.setattr(bulk, "WATCH_SECONDS", 0)
+    monkeypatch.setattr(bulk, "workers", lambda: 2)
+    watched: list[int] = []
+
+    def reading(self, cores: int) -> float:
+        watched.append(cores)
+        return free
+
+    monkeypatch.setattr(bulk.CoreWatch, "free", reading)
+    given: dict[str, str] = {}
+    real = bulk.remember_fingerprint
+
+    def remember(article: Article, value: str) -> None:
+        given[article.id] = value
+        real(article, value)
+
+    monkeypatch.setattr(bulk, "remember_fingerprint", remember)
+    articles = _meetings(30)
+    repost = Article(
+        id="again", title="另一个标题", body="本报讯（记者 张三）\n\n" + articles[4].body
+    )
+    with caplog.at_level(logging.INFO, logger="newsbot.index.bulk"):
+        result = engine.add([*articles, repost])
+    assert [(a.id, other) for a, other in result.duplicates] == [("again", "m5")]
+    assert {a.id for a in result.added} == {a.id for a in articles}
+    assert len(watched) == 1, "the cores are watched once for both steps"
+    if free >= bulk.PARALLEL_MIN_FREE_CORES:
+        fresh = {a.id: a.body for a in [*articles, repost]}
+        assert len(given) == len(fresh) - 1  # all but the one worked out while watching
+        assert all(value == content_fingerprint(fresh[i]) for i, value in given.items())
+    else:
+        assert given == {}
+        assert "tokenising on one core" in caplog.text
+    assert engine.ask("第7次会议到会多少人？").found
 
 
 @pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux's CPU counters")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -286,6 +287,7 @@ class Engine:
         with self._writing():
             self._catch_up()
             articles, near = self._without_near_duplicates(list(articles))
+            free = bulk.fingerprint(articles, self.tokenizer, self.params)
             fresh, duplicates = self.corpus.plan(articles, update)
             duplicates = duplicates + near
             if not fresh:
@@ -293,7 +295,8 @@ class Engine:
             replacing = {a.id for a in fresh if a.id in self.corpus}
             with ThreadPoolExecutor(1, thread_name_prefix="corpus-commit") as pool:
                 writing = pool.submit(self.corpus.commit, fresh)
-                index = self.index.updated(added=fresh, tokenise=bulk.tokenise)
+                tokenise = partial(bulk.tokenise, free=free)
+                index = self.index.updated(added=fresh, tokenise=tokenise)
                 try:
                     added = writing.result()
                 except CorpusError:

@@ -78,6 +78,12 @@ def content_fingerprint(body: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def remember_fingerprint(article: Article, fingerprint: str) -> None:
+    """Give ``article`` its ``content_fingerprint`` worked out elsewhere (in a worker process),
+    as if read once: the cached property keeps it."""
+    article.__dict__["fingerprint"] = fingerprint
+
+
 # A collection's digest is the sum of its articles' marks modulo this: adding or removing an
 # article costs one mark, not a pass over the collection (0.4 s at 250,000 articles).
 DIGEST_MODULUS = 1 << 128

@@ -1,4 +1,5 @@
-"""Tokenising many articles at once on every core, with a progress bar on a terminal.
+"""Tokenising many articles at once on every core, with a progress bar on a terminal; their
+content fingerprints (the duplicate check's) too.
 
 Workers cut and tokenise batches of articles and number the terms with a vocabulary of their own,
 kept from batch to batch of one import; each batch sends the terms its worker had not met before,
@@ -24,7 +25,7 @@ from itertools import repeat
 import numpy as np
 from tqdm import tqdm
 
-from newsbot.corpus.article import Article
+from newsbot.corpus.article import Article, content_fingerprint, remember_fingerprint
 from newsbot.index.bm25 import TERM, Vocabulary
 from newsbot.index.passages import Passage
 from newsbot.index.search import IndexParams, Tokenised, tokenise_serially
@@ -33,6 +34,8 @@ from newsbot.text.tokenizer import Tokenizer
 log = logging.getLogger(__name__)
 # Below this many characters starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 2_000_000
+# Bodies sent to a worker at a time for their fingerprints.
+FINGERPRINT_CHUNK = 256
 # Workers are started only when other processes leave at least this many cores idle, as seen
 # while this process cuts the first batches for at least WATCH_SECONDS (the kernel counts CPU
 # time in hundredths of a second).
@@ -206,26 +209,63 @@ def _own_cpu() -> float:
     return times.user + times.system
 
 
+def fingerprint(
+    articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams
+) -> float | None:
+    """Work out the content fingerprints of many articles (the duplicate check reads them): the
+    first ones here while the cores are watched, the rest in the worker processes ``tokenise``
+    uses when enough cores are free. Returns how many were, for ``tokenise`` to go by (None
+    when the articles were too few to watch them)."""
+    n_workers = workers()
+    if sum(len(a.body) for a in articles) < PARALLEL_MIN_CHARS or n_workers < 2:
+        return None
+    watch = CoreWatch()
+    done = 0
+    for article in articles:
+        _ = article.fingerprint
+        done += 1
+        if watch.seconds() >= WATCH_SECONDS:
+            break
+    rest = articles[done:]
+    if not rest:
+        return None
+    free = watch.free(n_workers)
+    if free < PARALLEL_MIN_FREE_CORES:
+        return free
+    with _POOLS.lease(tokenizer, params, n_workers) as pool:
+        bodies = [a.body for a in rest]
+        prints = pool.map(content_fingerprint, bodies, chunksize=FINGERPRINT_CHUNK)
+        for article, value in zip(rest, prints, strict=True):
+            remember_fingerprint(article, value)
+    return free
+
+
 def tokenise(
-    articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, vocab: Vocabulary
+    articles: Sequence[Article],
+    tokenizer: Tokenizer,
+    params: IndexParams,
+    vocab: Vocabulary,
+    free: float | None = None,
 ) -> list[Tokenised]:
     """Tokenise ``articles``: in worker processes when there are enough of them and the cores
-    are free. The first batches are cut here while the cores are watched: with another process
-    busy on them, workers would only take turns with it, and serial is as fast."""
+    are free. Unless told how many are (``free``, as ``fingerprint`` just saw), the first
+    batches are cut here while the cores are watched: with another process busy on them,
+    workers would only take turns with it, and serial is as fast."""
     chars = sum(len(a.body) + len(a.title) for a in articles)
     n_workers = workers()
     if chars < PARALLEL_MIN_CHARS or n_workers < 2:
         return tokenise_serially(articles, tokenizer, params, vocab)
-    watch = CoreWatch()
     out: list[Tokenised] = []
-    for batch in _batches(articles):
-        out += tokenise_serially(batch, tokenizer, params, vocab)
-        if watch.seconds() >= WATCH_SECONDS:
-            break
+    if free is None:
+        watch = CoreWatch()
+        for batch in _batches(articles):
+            out += tokenise_serially(batch, tokenizer, params, vocab)
+            if watch.seconds() >= WATCH_SECONDS:
+                break
+        free = watch.free(n_workers)
     rest = articles[len(out) :]
     if not rest:
         return out
-    free = watch.free(n_workers)
     if free < PARALLEL_MIN_FREE_CORES:
         log.info("tokenising on one core: %.1f of %d cores free", free, n_workers)
         return out + tokenise_serially(rest, tokenizer, params, vocab)
