@@ -6,13 +6,12 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clause
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
-from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, Tokenizer
+from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, Forms, Tokenizer
 
 ELLIPSIS = "…"
 # The weights of a clause's fit: the share of the question's weighted words it holds counts
@@ -153,17 +152,28 @@ def _trim(words: list[str], matched: list[bool], budget: int) -> str:
     return "".join(words[start:end])
 
 
-@dataclass(frozen=True)
 class _Fit:
-    """How well each clause matches the question: its words, its characters, its answer type."""
+    """How well each clause matches the question: its words, its characters and adjacent
+    pairs, its answer type. Each clause's are kept as bit sets (``_Shares``): spans are scored
+    by or-ing them, not by uniting sets."""
 
-    terms: Mapping[str, float]
-    chars: Mapping[str, float]
-    hits: list[frozenset[str]]
-    char_hits: list[frozenset[str]]
-    typed: list[bool]
-    pairs: Mapping[str, float]
-    pair_hits: list[frozenset[str]]
+    def __init__(
+        self,
+        clauses: Sequence[Clause],
+        terms: Mapping[str, float],
+        chars: Mapping[str, float],
+        pairs: Mapping[str, float],
+        forms: Forms,
+        typed: list[bool],
+    ) -> None:
+        self._shares = _Shares(terms), _Shares(chars), _Shares(pairs)
+        words, letters, bigrams = self._shares
+        self._masks = [
+            (words.mask(c.held(forms)), letters.within(c.norm), bigrams.within(c.norm))
+            for c in clauses
+        ]
+        self.hits = [bool(m[0]) for m in self._masks]  # whether a clause holds a question word
+        self.typed = typed
 
     def score(self, lo: int, hi: int) -> tuple[float, frozenset[str]]:
         """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold."""
@@ -182,20 +192,6 @@ class _Fit:
         value += PAIR_WEIGHT * pair_shares.share(pairs)
         return value + (TYPE_BONUS if typed else 0.0), terms.keys(words)
 
-    @cached_property
-    def _shares(self) -> tuple[_Shares, _Shares, _Shares]:
-        return _Shares(self.terms), _Shares(self.chars), _Shares(self.pairs)
-
-    @cached_property
-    def _masks(self) -> list[tuple[int, int, int]]:
-        """Each clause's words, characters and pairs as bit sets (``_Shares``): spans are scored
-        by or-ing them, not by uniting sets."""
-        terms, chars, pairs = self._shares
-        return [
-            (terms.mask(w), chars.mask(c), pairs.mask(p))
-            for w, c, p in zip(self.hits, self.char_hits, self.pair_hits, strict=True)
-        ]
-
 
 class _Shares:
     """``share`` of one weights mapping for sets of its keys given as bits (key i ↔ bit i),
@@ -213,6 +209,14 @@ class _Shares:
         bits = 0
         for key in keys:
             bits |= self._bit[key]
+        return bits
+
+    def within(self, text: str) -> int:
+        """The bits of the keys written in ``text``."""
+        bits = 0
+        for key, bit in self._bit.items():
+            if key in text:
+                bits |= bit
         return bits
 
     def keys(self, mask: int) -> frozenset[str]:
@@ -257,15 +261,8 @@ def extract(
     norm_question = normalize(question)
     forms = tokenizer.forms(terms)  # once per question, not per clause
     pairs = dict.fromkeys(_pairs(norm_question, chars.keys()), 1.0)
-    fit = _Fit(
-        terms,
-        chars,
-        [c.held(forms) for c in clauses],
-        [frozenset(ch for ch in chars if ch in c.norm) for c in clauses],
-        list(map(answer_evidence(qtype, norm_question, tokenizer), (c.norm for c in clauses))),
-        pairs,
-        [frozenset(p for p in pairs if p in c.norm) for c in clauses],
-    )
+    evidence = answer_evidence(qtype, norm_question, tokenizer)
+    fit = _Fit(clauses, terms, chars, pairs, forms, [evidence(c.norm) for c in clauses])
     ranked = sorted(
         ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)), key=lambda s: -s[0]
     )

@@ -39,11 +39,26 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# Texts this short (a question, a title, a clause) keep their normal form for the next call:
+# answering one question normalises it in several places.
+CACHED_CHARS = 200
+CACHED_TEXTS = 4096
+
+
 def normalize(text: str) -> str:
     """Return ``text`` in the form used for tokens: half-width, simplified, lower-case."""
+    if len(text) <= CACHED_CHARS:
+        return _normalize_short(text)
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = _CONTROL.sub(" ", text)
     text = nfkc(text)
     return _t2s().convert(text).lower()
+
+
+_normalize_short = lru_cache(maxsize=CACHED_TEXTS)(_normalize)
 
 
 def normalize_each(texts: list[str]) -> list[str]:
