@@ -47,6 +47,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/agreement.py
+	$(BIN)/python bench/parallel.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/extractors.py

@@ -311,13 +311,15 @@ def _posting_starts(keys: np.ndarray, lo: int) -> np.ndarray:
     return found
 
 
-def _within(
-    part: tuple[np.ndarray, np.ndarray, np.ndarray], lo: int, hi: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (term, document, frequency) postings of ``part`` whose documents are ``lo … hi - 1``."""
-    terms, docs, tfs = part
-    if lo <= docs.min() and docs.max() < hi:
-        return part
+# Postings as (term, document, frequency) arrays, with their lowest and highest document.
+_Part = tuple[np.ndarray, np.ndarray, np.ndarray, int, int]
+
+
+def _within(part: _Part, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The postings of ``part`` whose documents are ``lo … hi - 1``."""
+    terms, docs, tfs, low, high = part
+    if lo <= low and high < hi:
+        return terms, docs, tfs
     keep = np.flatnonzero((docs >= lo) & (docs < hi))
     return terms[keep], docs[keep], tfs[keep]
 
@@ -703,7 +705,7 @@ class BM25Okapi:
         alive = self.stats.alive
         kept = np.flatnonzero(alive)
         renumber = np.cumsum(alive) - 1
-        parts = []
+        parts: list[_Part] = []
         sizes = np.zeros(len(kept), np.int64)
         for segment in self.segments:
             held, numbers, counts = segment.triples()
@@ -716,7 +718,7 @@ class BM25Okapi:
         norm = self._normalise(lengths, self.avgdl)
         segments = []
         for lo, hi in _runs(sizes):
-            within = [_within(p[:3], lo, hi) for p in parts if p[3] < hi and p[4] >= lo]
+            within = [_within(p, lo, hi) for p in parts if p[3] < hi and p[4] >= lo]
             terms, docs, tfs = ([w[i] for w in within] for i in range(3))
             segments.append(segment_from_parts(lo, terms, docs, tfs, norm[lo:hi], self.avgdl))
         stats = Stats(
@@ -956,9 +958,9 @@ class BM25Okapi:
         held, scores = [], []
         for s in self.segments:
             docs, values = kernel(
-                s.term_ids, s.offsets, s.docs, s.start, s.tfs, s.big_at, s.big_tfs, terms,
-                weights, self._norm,
-                float(self.k1), self._alive, self.dead > 0, total, touched, k,
+                s.term_ids, s.offsets, s.docs, s.start, s.tfs, s.big_at, s.big_tfs,
+                terms, weights, self._norm, float(self.k1), self._alive, self.dead > 0,
+                total, touched, k,
             )  # fmt: skip
             held.append(docs)
             scores.append(values)

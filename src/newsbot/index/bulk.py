@@ -17,10 +17,11 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
+from typing import TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -32,6 +33,7 @@ from newsbot.index.search import IndexParams, Tokenised, tokenise_serially
 from newsbot.text.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Below this many characters starting worker processes costs more than it saves.
 PARALLEL_MIN_CHARS = 2_000_000
 # Bodies sent to a worker at a time for their fingerprints.
@@ -209,6 +211,18 @@ def _own_cpu() -> float:
     return times.user + times.system
 
 
+def _watched(work: Iterable[T]) -> tuple[list[T], CoreWatch]:
+    """The first items of ``work``, each made here, while the cores are watched (for
+    WATCH_SECONDS, or until the work runs out), and the watch."""
+    watch = CoreWatch()
+    done: list[T] = []
+    for item in work:
+        done.append(item)
+        if watch.seconds() >= WATCH_SECONDS:
+            break
+    return done, watch
+
+
 def fingerprint(
     articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams
 ) -> float | None:
@@ -219,14 +233,8 @@ def fingerprint(
     n_workers = workers()
     if sum(len(a.body) for a in articles) < PARALLEL_MIN_CHARS or n_workers < 2:
         return None
-    watch = CoreWatch()
-    done = 0
-    for article in articles:
-        _ = article.fingerprint
-        done += 1
-        if watch.seconds() >= WATCH_SECONDS:
-            break
-    rest = articles[done:]
+    done, watch = _watched(a.fingerprint for a in articles)
+    rest = articles[len(done) :]
     if not rest:
         return None
     free = watch.free(n_workers)
@@ -257,11 +265,10 @@ def tokenise(
         return tokenise_serially(articles, tokenizer, params, vocab)
     out: list[Tokenised] = []
     if free is None:
-        watch = CoreWatch()
-        for batch in _batches(articles):
-            out += tokenise_serially(batch, tokenizer, params, vocab)
-            if watch.seconds() >= WATCH_SECONDS:
-                break
+        cut, watch = _watched(
+            tokenise_serially(b, tokenizer, params, vocab) for b in _batches(articles)
+        )
+        out = [item for batch in cut for item in batch]
         free = watch.free(n_workers)
     rest = articles[len(out) :]
     if not rest:
