@@ -95,6 +95,8 @@ class Segment:
         np.bitwise_and(pairs, 0xF, out=both[0::2])
         np.right_shift(pairs, 4, out=both[1::2])
         out = both[lo & 1 : (lo & 1) + hi - lo]
+        if not len(self.big_at):  # the usual segment: every frequency below PACKED_MAX
+            return out
         first, last = np.searchsorted(self.big_at, (lo, hi))
         if first < last:
             values = self.big_tfs[first:last]
