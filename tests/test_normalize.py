@@ -4,7 +4,14 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsbot.text.normalize import clean_display, nfkc, normalize, normalize_each
+from newsbot.text.normalize import (
+    CACHED_CHARS,
+    clean_display,
+    nfkc,
+    normalize,
+    normalize_each,
+    normalize_once,
+)
 from newsbot.text.sentences import split_clauses, split_sentences
 
 
@@ -74,3 +81,13 @@ def test_fast_nfkc_equals_unicodedata(text):
 def test_fast_nfkc_on_chinese_punctuation():
     text = "（一）管城区：“好！”……　ＡＢＣ１２３，。、"
     assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_short_texts_kept_normalised_read_as_fresh_ones():
+    """A short text's kept normal form is the one worked out afresh, on its first reading and
+    after; a text past the kept length is worked out each time, the same way."""
+    short = "臺灣ＡＢＣ\u200b的　新聞…"
+    long = short * (CACHED_CHARS // len(short) + 1)
+    for text in (short, short, long, long, short[:-1]):
+        assert normalize(text) == normalize_once(text)
+    assert normalize(short) == "台湾abc 的 新闻..."

@@ -49,16 +49,17 @@ def normalize(text: str) -> str:
     """Return ``text`` in the form used for tokens: half-width, simplified, lower-case."""
     if len(text) <= CACHED_CHARS:
         return _normalize_short(text)
-    return _normalize(text)
+    return normalize_once(text)
 
 
-def _normalize(text: str) -> str:
+def normalize_once(text: str) -> str:
+    """``normalize`` without the cache, for texts read once (indexing a passage)."""
     text = _CONTROL.sub(" ", text)
     text = nfkc(text)
     return _t2s().convert(text).lower()
 
 
-_normalize_short = lru_cache(maxsize=CACHED_TEXTS)(_normalize)
+_normalize_short = lru_cache(maxsize=CACHED_TEXTS)(normalize_once)
 
 
 def normalize_each(texts: list[str]) -> list[str]:

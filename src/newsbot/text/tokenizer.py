@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from newsbot.errors import ConfigError
-from newsbot.text.normalize import normalize
+from newsbot.text.normalize import normalize, normalize_once
 
 if TYPE_CHECKING:
     import jieba
@@ -289,7 +289,7 @@ class Tokenizer:
         lookup per segment: the fast path of indexing."""
         segments = _Memo(lambda s: None if (kept := self._keep(s)) is None else ids[kept])
         numbers = _Memo(lambda expr: tuple(map(ids.__getitem__, _number_tokens(expr))))
-        return lambda text: self._walk(normalize(text), segments, numbers)
+        return lambda text: self._walk(normalize_once(text), segments, numbers)
 
     def _walk(
         self, norm: str, segments: Mapping[str, Any], numbers: Mapping[str, tuple[Any, ...]]
