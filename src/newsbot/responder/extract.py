@@ -164,7 +164,7 @@ class _Fit:
         chars: Mapping[str, float],
         pairs: Mapping[str, float],
         forms: Forms,
-        typed: list[bool],
+        evidence: Callable[[str], bool],
     ) -> None:
         self._shares = _Shares(terms), _Shares(chars), _Shares(pairs)
         words, letters, bigrams = self._shares
@@ -173,7 +173,7 @@ class _Fit:
             for c in clauses
         ]
         self.hits = [bool(m[0]) for m in self._masks]  # whether a clause holds a question word
-        self.typed = typed
+        self.typed = [evidence(c.norm) for c in clauses]  # whether it holds the answer's type
 
     def score(self, lo: int, hi: int) -> tuple[float, frozenset[str]]:
         """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold."""
@@ -262,7 +262,7 @@ def extract(
     forms = tokenizer.forms(terms)  # once per question, not per clause
     pairs = dict.fromkeys(_pairs(norm_question, chars.keys()), 1.0)
     evidence = answer_evidence(qtype, norm_question, tokenizer)
-    fit = _Fit(clauses, terms, chars, pairs, forms, [evidence(c.norm) for c in clauses])
+    fit = _Fit(clauses, terms, chars, pairs, forms, evidence)
     ranked = sorted(
         ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)), key=lambda s: -s[0]
     )
