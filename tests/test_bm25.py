@@ -334,6 +334,18 @@ def test_empty_index_scores_nothing():
     assert [x.tolist() for x in empty.score(["a"])] == [[], []]
 
 
+def test_a_merged_batch_numbers_its_new_terms_in_order_of_first_appearance():
+    """A worker's terms merged at once get the ids that adding them one by one would give:
+    known ones keep theirs, new ones (repeats too) are numbered as they first appear."""
+    batch = ["乙", "新甲", "甲", "新乙", "新甲", "丙", "新丙"]
+    merged, one_by_one = Vocabulary(["甲", "乙"]), Vocabulary(["甲", "乙"])
+    assert (
+        merged.merge(batch).tolist() == [one_by_one.add(t) for t in batch] == [1, 2, 0, 3, 2, 4, 5]
+    )
+    assert merged.terms == one_by_one.terms
+    assert merged.encode(["丙", "丁"]).tolist() == [4, 6]
+
+
 def test_a_loaded_vocabulary_finds_terms_by_their_saved_order_then_grows():
     built = Vocabulary(["乙", "甲", "丙", "a", "甲乙"])
     sorted_terms, order = built.sorted()

@@ -387,6 +387,13 @@ class _Ids(dict[str, int]):
         self.terms.append(term)
         return term_id
 
+    def add_new(self, terms: Sequence[str]) -> None:
+        """Give each of ``terms`` not yet known the next id, in order of first appearance: a
+        batch's new terms added at once rather than by a call each."""
+        new = list(dict.fromkeys([t for t in terms if t not in self]))
+        self.update(zip(new, range(len(self.terms), len(self.terms) + len(new)), strict=True))
+        self.terms.extend(new)
+
 
 TERM_STRIDE = 64
 # Saved terms a loaded vocabulary remembers having found (a question looks its terms up ~20 times
@@ -546,6 +553,8 @@ class Vocabulary:
         ids = self._ids
         if isinstance(ids, _LoadedIds) and len(local_terms) * BISECTS_PER_HASH > len(ids):
             ids = self._ids = _Ids(ids.terms)  # a large batch: hashing every term pays now
+        if isinstance(ids, _Ids):
+            ids.add_new(local_terms)
         return np.fromiter(map(ids.__getitem__, local_terms), TERM, count=len(local_terms))
 
 
