@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
@@ -46,8 +46,9 @@ WATCH_SECONDS = 0.25
 BATCH_CHARS = 400_000
 
 _worker: tuple[Tokenizer, IndexParams] | None = None
-# This worker's vocabulary for the import (named by a token) it is tokenising batches of.
-_terms: tuple[str, Vocabulary] | None = None
+# This worker's vocabulary for the import (named by a token) it is tokenising batches of, and
+# its encoder (which remembers the pieces of text met in earlier batches).
+_terms: tuple[str, Vocabulary, Callable[[str], list[int]]] | None = None
 _Batch = tuple[list[tuple[Passage, ...]], int, list[str], np.ndarray, np.ndarray, list[int]]
 
 
@@ -76,10 +77,11 @@ def _tokenise_batch(articles: list[Article], token: str) -> _Batch:
     assert _worker is not None
     tokenizer, params = _worker
     if _terms is None or _terms[0] != token:
-        _terms = (token, Vocabulary())
-    local = _terms[1]
+        vocab = Vocabulary()
+        _terms = (token, vocab, tokenizer.encoder(vocab.ids))
+    _, local, encode = _terms
     known = len(local)
-    done = tokenise_serially(articles, tokenizer, params, local)
+    done = tokenise_serially(articles, tokenizer, params, local, encode)
     documents = [d for item in done for d in item.documents]
     flat = np.concatenate(documents) if documents else np.empty(0, TERM)
     lengths = np.array([len(d) for d in documents], dtype=np.int64)

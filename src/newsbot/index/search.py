@@ -100,10 +100,15 @@ def encode_passages(
 
 
 def tokenise_serially(
-    articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, vocab: Vocabulary
+    articles: Sequence[Article],
+    tokenizer: Tokenizer,
+    params: IndexParams,
+    vocab: Vocabulary,
+    encode: Callable[[str], list[int]] | None = None,
 ) -> list[Tokenised]:
-    """Tokenise in this thread."""
-    encode = tokenizer.encoder(vocab.ids)
+    """Tokenise in this thread; ``encode``: ``vocab``'s encoder, when one is kept from batch
+    to batch (it remembers each piece of text it has met)."""
+    encode = encode or tokenizer.encoder(vocab.ids)
     out = []
     for article in articles:
         passages = tuple(split_passages(article, params.passage_max_chars))
