@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
@@ -168,19 +169,19 @@ class _Fit:
     ) -> None:
         self._shares = _Shares(terms), _Shares(chars), _Shares(pairs)
         words, letters, bigrams = self._shares
-        self._masks = [
-            (words.mask(c.held(forms)), letters.within(c.norm), bigrams.within(c.norm))
-            for c in clauses
-        ]
-        self.hits = [bool(m[0]) for m in self._masks]  # whether a clause holds a question word
+        norms = [c.norm for c in clauses]
+        held = [words.mask(c.held(forms)) for c in clauses]
+        self._masks = list(zip(held, letters.written(norms), bigrams.written(norms), strict=True))
+        self.hits = [bool(m) for m in held]  # whether a clause holds a question word
         self.typed = [evidence(c.norm) for c in clauses]  # whether it holds the answer's type
 
-    def score(self, lo: int, hi: int) -> tuple[float, frozenset[str]]:
-        """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold."""
+    def score(self, lo: int, hi: int) -> tuple[float, int]:
+        """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold
+        (as bits: ``words``)."""
         return self.score_of(range(lo, hi))
 
-    def score_of(self, clauses: Collection[int]) -> tuple[float, frozenset[str]]:
-        """The fit of ``clauses`` taken together, and the question words they hold."""
+    def score_of(self, clauses: Collection[int]) -> tuple[float, int]:
+        """The fit of ``clauses`` taken together, and the question words they hold (bits)."""
         masks = self._masks
         words = chars = pairs = 0
         typed = False
@@ -190,7 +191,11 @@ class _Fit:
         terms, char_shares, pair_shares = self._shares
         value = terms.share(words) + CHAR_WEIGHT * char_shares.share(chars)
         value += PAIR_WEIGHT * pair_shares.share(pairs)
-        return value + (TYPE_BONUS if typed else 0.0), terms.keys(words)
+        return value + (TYPE_BONUS if typed else 0.0), words
+
+    def words(self, mask: int) -> frozenset[str]:
+        """The question words of a ``score``'s bits."""
+        return self._shares[0].keys(mask)
 
 
 class _Shares:
@@ -211,13 +216,19 @@ class _Shares:
             bits |= self._bit[key]
         return bits
 
-    def within(self, text: str) -> int:
-        """The bits of the keys written in ``text``."""
-        bits = 0
+    def written(self, texts: list[str]) -> list[int]:
+        """For each of ``texts``, the bits of the keys written in it: each key looked for in
+        all of them joined, once per text holding it (keys hold no line break)."""
+        joined = "\n".join(texts)
+        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+        out = [0] * len(texts)
         for key, bit in self._bit.items():
-            if key in text:
-                bits |= bit
-        return bits
+            at = joined.find(key)
+            while at >= 0:
+                k = bisect_right(starts, at) - 1
+                out[k] |= bit
+                at = joined.find(key, starts[k + 1])
+        return out
 
     def keys(self, mask: int) -> frozenset[str]:
         found = self._sets.get(mask)
@@ -313,7 +324,7 @@ def _quote(
         if size + extra <= budget:
             spans.append(runner)
             budget -= extra
-            covered |= fit.score(runner[0], runner[1] + 1)[1]
+            covered |= fit.words(fit.score(runner[0], runner[1] + 1)[1])
     # A why-question's sentence that gives no cause (「因此，畜牧业发达。」) follows it.
     points_back = qtype == "reason" and not any(fit.typed[lo:hi])
     points_back = points_back or bool(_BACKGROUND.match(texts[i].lstrip()))
@@ -361,17 +372,18 @@ def _best_window(
     """The clauses ``i..j`` of ``lo..hi-1`` within ``budget`` that fit best, a window paying for
     each clause without a question word (the answer sits close to the question's words)."""
     ends = list(accumulate((len(t) for t in texts[lo:hi]), initial=0))
-    best: tuple[float, int, int, frozenset[str]] = (-1.0, lo, lo, frozenset())
+    misses = list(accumulate((not h for h in fit.hits[lo:hi]), initial=0))
+    best: tuple[float, int, int, int] = (-1.0, lo, lo, 0)
     for i in range(lo, hi):
         for j in range(i, hi):
             size = ends[j + 1 - lo] - ends[i - lo]
             if size > budget and j > i:
                 break
             value, words = fit.score(i, j + 1)
-            value -= SPAN_PENALTY * sum(not fit.hits[k] for k in range(i, j + 1))
+            value -= SPAN_PENALTY * (misses[j + 1 - lo] - misses[i - lo])
             if value > best[0] + 1e-9:
                 best = (value, i, j, words)
-    return best[1], best[2], best[3]
+    return best[1], best[2], fit.words(best[3])
 
 
 def _starts_sentence(texts: list[str], i: int) -> bool:
