@@ -2,7 +2,8 @@ import pytest
 
 from newsbot.corpus.article import Article, collection_digest
 from newsbot.index import Passage, SearchIndex, split_passages
-from newsbot.index.search import Clause, IndexParams
+from newsbot.index.search import Clause, IndexParams, held_terms
+from newsbot.text.joined import Joined
 
 
 def test_passages_are_cut_at_sentence_ends_and_know_their_article():
@@ -125,21 +126,23 @@ def test_passage_lists_share_chunks_and_index_like_lists():
         longer[5]
 
 
-def test_a_clause_holds_the_terms_among_its_tokens_cutting_only_when_one_is_written(engine):
-    """``Clause.held`` skips cutting clauses where no term is written, and agrees with the full
+def test_clauses_hold_the_terms_among_their_tokens_cutting_only_where_one_is_written(engine):
+    """``held_terms`` skips cutting clauses where no term is written, and agrees with the full
     tokens everywhere: also for a synonym written as its variant (管城区 → 管城回族区)."""
     index = engine.index
     clauses = [c for i in range(len(index)) for c in index.clauses(i)]
     words = sorted({t for c in clauses[:200] for t in c.tokens})
-
+    joined = Joined([c.norm for c in clauses])
     forms = engine.tokenizer.forms
-    for n, clause in enumerate(clauses):
-        terms = [*words[n % 7 :: 7], "管城回族区", "不存在的词"]
-        assert clause.held(forms(terms)) == clause.tokens & set(terms)
+    for n in range(7):
+        terms = [*words[n::7], "管城回族区", "不存在的词"]
+        held = held_terms(clauses, joined, forms(terms))
+        assert held == [c.tokens & set(terms) for c in clauses]
     fresh = Clause("管城区举办活动", "管城区举办活动", engine.tokenizer)
-    assert fresh.held(forms(["管城回族区", "活动", "北京"])) == {"管城回族区", "活动"}
     untouched = Clause("没有相关的词", "没有相关的词", engine.tokenizer)
-    assert untouched.held(forms(["管城回族区"])) == frozenset()
+    pair = [fresh, untouched]
+    held = held_terms(pair, Joined([c.norm for c in pair]), forms(["管城回族区", "活动", "北京"]))
+    assert held == [{"管城回族区", "活动"}, frozenset()]
     assert "tokens" not in vars(untouched)
 
 

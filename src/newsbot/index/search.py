@@ -16,6 +16,7 @@ from newsbot.corpus.article import Article, collection_digest, digest_changed
 from newsbot.index.bm25 import TERM, BM25Okapi, Vocabulary
 from newsbot.index.passages import Passage, PassageList, split_passages
 from newsbot.index.recent import Recent
+from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize, normalize_each
 from newsbot.text.sentences import split_clauses
 from newsbot.text.tokenizer import Forms, Tokenizer
@@ -70,12 +71,18 @@ class Clause:
     def tokens(self) -> frozenset[str]:
         return frozenset(self.tokenizer.normalized_tokens(self.norm))
 
-    def held(self, forms: Forms) -> frozenset[str]:
-        """Which terms of ``forms`` (``Tokenizer.forms``) are among this clause's tokens; the
-        tokens are cut only when one is written here at all."""
-        norm = self.norm
-        written = {t for t, w in forms if w in norm}
-        return self.tokens.intersection(written) if written else frozenset()
+
+def held_terms(clauses: Sequence[Clause], joined: Joined, forms: Forms) -> list[frozenset[str]]:
+    """Which terms of ``forms`` (``Tokenizer.forms``) are among each clause's tokens, given the
+    clauses' normal forms ``joined``; a clause's tokens are cut only when one is written in it."""
+    written: dict[int, set[str]] = {}
+    for term, form in forms:
+        for k in joined.holding(form):
+            written.setdefault(k, set()).add(term)
+    held: list[frozenset[str]] = [frozenset()] * len(clauses)
+    for k, terms in written.items():
+        held[k] = clauses[k].tokens.intersection(terms)
+    return held
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
-from newsbot.index.search import Clause
+from newsbot.index.search import Clause, held_terms
+from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
 from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, Forms, Tokenizer
@@ -169,9 +169,9 @@ class _Fit:
     ) -> None:
         self._shares = _Shares(terms), _Shares(chars), _Shares(pairs)
         words, letters, bigrams = self._shares
-        norms = [c.norm for c in clauses]
-        held = [words.mask(c.held(forms)) for c in clauses]
-        self._masks = list(zip(held, letters.written(norms), bigrams.written(norms), strict=True))
+        joined = Joined([c.norm for c in clauses])
+        held = [words.mask(found) for found in held_terms(clauses, joined, forms)]
+        self._masks = list(zip(held, letters.written(joined), bigrams.written(joined), strict=True))
         self.hits = [bool(m) for m in held]  # whether a clause holds a question word
         self.typed = [evidence(c.norm) for c in clauses]  # whether it holds the answer's type
 
@@ -216,18 +216,12 @@ class _Shares:
             bits |= self._bit[key]
         return bits
 
-    def written(self, texts: list[str]) -> list[int]:
-        """For each of ``texts``, the bits of the keys written in it: each key looked for in
-        all of them joined, once per text holding it (keys hold no line break)."""
-        joined = "\n".join(texts)
-        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+    def written(self, texts: Joined) -> list[int]:
+        """For each of ``texts``, the bits of the keys written in it."""
         out = [0] * len(texts)
         for key, bit in self._bit.items():
-            at = joined.find(key)
-            while at >= 0:
-                k = bisect_right(starts, at) - 1
+            for k in texts.holding(key):
                 out[k] |= bit
-                at = joined.find(key, starts[k + 1])
         return out
 
     def keys(self, mask: int) -> frozenset[str]:
