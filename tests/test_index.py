@@ -2,7 +2,7 @@ import pytest
 
 from newsbot.corpus.article import Article, collection_digest
 from newsbot.index import Passage, SearchIndex, split_passages
-from newsbot.index.search import Clause, IndexParams, held_terms
+from newsbot.index.search import Clauses, IndexParams, held_terms
 from newsbot.text.joined import Joined
 
 
@@ -130,20 +130,21 @@ def test_clauses_hold_the_terms_among_their_tokens_cutting_only_where_one_is_wri
     """``held_terms`` skips cutting clauses where no term is written, and agrees with the full
     tokens everywhere: also for a synonym written as its variant (管城区 → 管城回族区)."""
     index = engine.index
-    clauses = [c for i in range(len(index)) for c in index.clauses(i)]
-    words = sorted({t for c in clauses[:200] for t in c.tokens})
-    joined = Joined([c.norm for c in clauses])
+    passages = [index.clauses(i) for i in range(len(index))]
+    tokens = [p.tokens(k) for p in passages for k in range(len(p))]
+    words = sorted({t for found in tokens[:200] for t in found})
+    joined = Joined([n for p in passages for n in p.norms])
     forms = engine.tokenizer.forms
     for n in range(7):
         terms = [*words[n::7], "管城回族区", "不存在的词"]
-        held = held_terms(clauses, joined, forms(terms))
-        assert held == [c.tokens & set(terms) for c in clauses]
-    fresh = Clause("管城区举办活动", "管城区举办活动", engine.tokenizer)
-    untouched = Clause("没有相关的词", "没有相关的词", engine.tokenizer)
-    pair = [fresh, untouched]
-    held = held_terms(pair, Joined([c.norm for c in pair]), forms(["管城回族区", "活动", "北京"]))
+        held = held_terms(passages, joined, forms(terms))
+        assert held == [found & set(terms) for found in tokens]
+    fresh = Clauses(
+        ("管城区举办活动", "没有相关的词"), ("管城区举办活动", "没有相关的词"), engine.tokenizer
+    )
+    held = held_terms([fresh], Joined(list(fresh.norms)), forms(["管城回族区", "活动", "北京"]))
     assert held == [{"管城回族区", "活动"}, frozenset()]
-    assert "tokens" not in vars(untouched)
+    assert set(fresh._cut) == {0}, "the clause holding none is never cut"
 
 
 def test_an_index_carries_its_collection_digest_through_changes(tokenizer):

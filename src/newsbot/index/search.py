@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
+from itertools import accumulate
 
 import numpy as np
 
@@ -59,29 +61,42 @@ class IndexParams:
 
 
 @dataclass(frozen=True)
-class Clause:
-    """A clause of a passage, normalised: the unit answers are cut from. Its tokens are cut when
-    first asked for: most clauses around an answer hold none of a question's words."""
+class Clauses:
+    """The clauses of a passage (or a title), as written and normalised: the units answers are
+    cut from. A clause's tokens are cut when first asked for: most clauses around an answer hold
+    none of a question's words."""
 
-    text: str
-    norm: str
+    texts: tuple[str, ...]
+    norms: tuple[str, ...]
     tokenizer: Tokenizer = field(repr=False, compare=False)
+    _cut: dict[int, frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
-    @cached_property
-    def tokens(self) -> frozenset[str]:
-        return frozenset(self.tokenizer.normalized_tokens(self.norm))
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def tokens(self, k: int) -> frozenset[str]:
+        """The tokens of clause ``k``."""
+        found = self._cut.get(k)
+        if found is None:
+            found = self._cut[k] = frozenset(self.tokenizer.normalized_tokens(self.norms[k]))
+        return found
 
 
-def held_terms(clauses: Sequence[Clause], joined: Joined, forms: Forms) -> list[frozenset[str]]:
-    """Which terms of ``forms`` (``Tokenizer.forms``) are among each clause's tokens, given the
-    clauses' normal forms ``joined``; a clause's tokens are cut only when one is written in it."""
+def held_terms(passages: Sequence[Clauses], joined: Joined, forms: Forms) -> list[frozenset[str]]:
+    """Which terms of ``forms`` (``Tokenizer.forms``) are among the tokens of each clause of
+    ``passages`` in turn, given all their normal forms ``joined``; a clause's tokens are cut only
+    when one is written in it."""
     written: dict[int, set[str]] = {}
     for term, form in forms:
         for k in joined.holding(form):
             written.setdefault(k, set()).add(term)
-    held: list[frozenset[str]] = [frozenset()] * len(clauses)
+    held: list[frozenset[str]] = [frozenset()] * len(joined)
+    ends = list(accumulate(map(len, passages)))
     for k, terms in written.items():
-        held[k] = clauses[k].tokens.intersection(terms)
+        p = bisect_right(ends, k)
+        held[k] = passages[p].tokens(k - (ends[p - 1] if p else 0)).intersection(terms)
     return held
 
 
@@ -136,20 +151,19 @@ class _TitleClauses:
 
     def __init__(self, tokenizer: Tokenizer, size: int) -> None:
         self._tokenizer = tokenizer
-        self._recent: Recent[Clause] = Recent(size)
+        self._recent: Recent[Clauses] = Recent(size)
 
-    def __call__(self, title: str) -> Clause:
+    def __call__(self, title: str) -> Clauses:
         found = self._recent.get(title)
         if found is None:
-            found = Clause(title, normalize(title), self._tokenizer)
+            found = Clauses((title,), (normalize(title),), self._tokenizer)
             self._recent.put(title, found)
         return found
 
 
-def _split_clauses(tokenizer: Tokenizer, text: str) -> tuple[Clause, ...]:
+def _split_clauses(tokenizer: Tokenizer, text: str) -> Clauses:
     clauses = split_clauses(text)
-    norms = normalize_each(clauses)
-    return tuple(Clause(c, n, tokenizer) for c, n in zip(clauses, norms, strict=True))
+    return Clauses(tuple(clauses), tuple(normalize_each(clauses)), tokenizer)
 
 
 class SearchIndex:
@@ -335,7 +349,7 @@ class SearchIndex:
 
     def title_tokens(self, article: Article) -> frozenset[str]:
         """The tokens of an article's title, as indexed."""
-        return self._titles(article.title).tokens
+        return self._titles(article.title).tokens(0)
 
     def article_text(self, article_id: str) -> str:
         """An article's title and its passages, a line each: its text as indexed (paragraphs
@@ -345,7 +359,7 @@ class SearchIndex:
         lines = [self.articles[article_id].title, *(passages[i].text for i in range(start, end))]
         return "\n".join(lines)
 
-    def clauses(self, i: int) -> tuple[Clause, ...]:
+    def clauses(self, i: int) -> Clauses:
         """The clauses of passage ``i`` with their tokens; recently used passages stay cached,
         so a question tokenises only passages no earlier question has touched."""
         return self._clauses(self.passages[i].text)

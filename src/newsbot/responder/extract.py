@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
-from newsbot.index.search import Clause, held_terms
+from newsbot.index.search import Clauses, held_terms
 from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
@@ -160,7 +160,7 @@ class _Fit:
 
     def __init__(
         self,
-        clauses: Sequence[Clause],
+        passages: Sequence[Clauses],
         terms: Mapping[str, float],
         chars: Mapping[str, float],
         pairs: Mapping[str, float],
@@ -169,11 +169,12 @@ class _Fit:
     ) -> None:
         self._shares = _Shares(terms), _Shares(chars), _Shares(pairs)
         words, letters, bigrams = self._shares
-        joined = Joined([c.norm for c in clauses])
-        held = [words.mask(found) for found in held_terms(clauses, joined, forms)]
+        norms = [n for p in passages for n in p.norms]
+        joined = Joined(norms)
+        held = [words.mask(found) for found in held_terms(passages, joined, forms)]
         self._masks = list(zip(held, letters.written(joined), bigrams.written(joined), strict=True))
         self.hits = [bool(m) for m in held]  # whether a clause holds a question word
-        self.typed = [evidence(c.norm) for c in clauses]  # whether it holds the answer's type
+        self.typed = [evidence(n) for n in norms]  # whether it holds the answer's type
 
     def score(self, lo: int, hi: int) -> tuple[float, int]:
         """The fit of clauses ``lo..hi-1`` taken together, and the question words they hold
@@ -250,7 +251,7 @@ def _share(weights: Mapping[str, float], present: Collection[str], total: float)
 
 
 def extract(
-    clauses: Sequence[Clause],
+    passages: Sequence[Clauses],
     terms: Mapping[str, float],
     chars: Mapping[str, float],
     qtype: str,
@@ -258,16 +259,16 @@ def extract(
     tokenizer: Tokenizer,
     max_chars: int,
 ) -> Extract:
-    """The sentence that best fits the question (its words by weight, its characters, the
-    expected answer type), cut to its best clauses when too long, with a second sentence that
-    adds to it (``RUNNER_SHARE``), then grown by whole neighbouring sentences to ``max_chars``;
-    an ellipsis marks text left out."""
-    texts = [c.text for c in clauses]
+    """The sentence of ``passages`` (their clauses in turn) that best fits the question (its
+    words by weight, its characters, the expected answer type), cut to its best clauses when too
+    long, with a second sentence that adds to it (``RUNNER_SHARE``), then grown by whole
+    neighbouring sentences to ``max_chars``; an ellipsis marks text left out."""
+    texts = [t for p in passages for t in p.texts]
     norm_question = normalize(question)
     forms = tokenizer.forms(terms)  # once per question, not per clause
     pairs = dict.fromkeys(_pairs(norm_question, chars.keys()), 1.0)
     evidence = answer_evidence(qtype, norm_question, tokenizer)
-    fit = _Fit(clauses, terms, chars, pairs, forms, evidence)
+    fit = _Fit(passages, terms, chars, pairs, forms, evidence)
     ranked = sorted(
         ((fit.score(a, b)[0], a, b) for a, b in _sentence_spans(texts)), key=lambda s: -s[0]
     )

@@ -346,8 +346,8 @@ class Responder:
         title_chars = set(normalize(article.title))
         chars = {c: TITLE_WEIGHT if c in title_chars else 1.0 for c in q.chars}
         around = self.index.neighbourhood(best.hit.index, CONTEXT_PASSAGES)
-        clauses = [c for i in around for c in self.index.clauses(i)]
-        return extract(clauses, local, chars, q.qtype, q.text, self.index.tokenizer, max_chars)
+        passages = [self.index.clauses(i) for i in around]
+        return extract(passages, local, chars, q.qtype, q.text, self.index.tokenizer, max_chars)
 
     def _sources(
         self,

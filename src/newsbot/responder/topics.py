@@ -55,7 +55,8 @@ def matches(
     title = index.title_tokens(article)
     held = set(title)
     for i in range(start, end):
-        held.update(t for clause in index.clauses(i) for t in clause.tokens)
+        clauses = index.clauses(i)
+        held.update(t for k in range(len(clauses)) for t in clauses.tokens(k))
     out = []
     sentences: list[tuple[str, set[str]]] | None = None
     for topic in dict.fromkeys(topics):
