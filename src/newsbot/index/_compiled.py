@@ -6,7 +6,7 @@ import numba
 import numpy as np
 from numba import types
 
-from newsbot.index.bm25 import PACKED_MAX
+from newsbot.index.bm25 import PACKED_BITS, PACKED_MAX
 
 
 def _readonly(dtype: types.Type) -> types.Array:
@@ -89,7 +89,7 @@ def top_k(
             doc = start + np.int64(docs[i])
             if any_dead and not alive[doc]:
                 continue
-            packed = (np.int64(tfs[i >> 1]) >> ((i & 1) << 2)) & 0xF
+            packed = (np.int64(tfs[i >> 1]) >> ((i & 1) * PACKED_BITS)) & PACKED_MAX
             if packed == PACKED_MAX:
                 tf = np.float64(big_tfs[np.searchsorted(big_at, i)])
             else:

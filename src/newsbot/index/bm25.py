@@ -33,9 +33,10 @@ SEGMENT_POSTINGS = (1 << 31) - 1
 LOCAL = np.uint16
 OFFSET = np.int32
 COUNT = np.int32  # a term's document frequency (document numbers are DOC)
-# Frequencies are stored in 4 bits, two to a byte (most are 1); from PACKED_MAX up, as
-# PACKED_MAX with the frequency itself beside the packed ones (``Segment.big_at``).
-PACKED_MAX = 15
+# Frequencies are stored in PACKED_BITS bits, two to a byte (most are 1); from PACKED_MAX up,
+# as PACKED_MAX with the frequency itself beside the packed ones (``Segment.big_at``).
+PACKED_BITS = 4
+PACKED_MAX = (1 << PACKED_BITS) - 1  # also the mask of one packed frequency
 # Queries with fewer postings than this are scored in full (pruning would not pay).
 PRUNE_MIN_POSTINGS = 20_000
 # ... and in full when looking their candidates up would cost more: a candidate costs about
@@ -70,7 +71,7 @@ class Segment:
     term_ids: np.ndarray  # sorted distinct term ids
     offsets: np.ndarray  # term_ids[i]'s postings are offsets[i] … offsets[i + 1] - 1
     docs: np.ndarray  # per posting, the document's number within the segment (global - start)
-    tfs: np.ndarray  # per posting, its frequency (at most PACKED_MAX) in 4 bits, two to a byte
+    tfs: np.ndarray  # per posting, its frequency (at most PACKED_MAX), two to a byte
     big_at: np.ndarray  # the postings whose frequency is PACKED_MAX or more (ascending) ...
     big_tfs: np.ndarray  # ... and those frequencies
     peaks: np.ndarray  # per term, the largest tf / (tf + norm) at ``avgdl``, rounded up
@@ -80,20 +81,30 @@ class Segment:
         i = int(self.term_ids.searchsorted(TERM(term_id)))  # same dtype: no copy of term_ids
         return i if i < len(self.term_ids) and self.term_ids[i] == term_id else None
 
-    def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """Documents (global numbers) of this segment holding ``term_id``, and how often."""
+    def _span(self, term_id: int) -> tuple[int, int]:
+        """Where the postings of ``term_id`` begin and end (empty when it has none here)."""
         i = self._find(term_id)
-        if i is None:
-            return np.empty(0, DOC), np.empty(0, np.uint8)
-        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
-        return np.add(self.docs[lo:hi], self.start, dtype=DOC), self.frequencies(lo, hi)
+        return (0, 0) if i is None else (int(self.offsets[i]), int(self.offsets[i + 1]))
+
+    def documents(self, term_id: int) -> np.ndarray:
+        """Documents (global numbers) of this segment holding ``term_id``."""
+        return self._global(*self._span(term_id))
+
+    def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """``documents`` of ``term_id``, and how often it is in each."""
+        lo, hi = self._span(term_id)
+        return self._global(lo, hi), self.frequencies(lo, hi)
+
+    def _global(self, lo: int, hi: int) -> np.ndarray:
+        """The global document numbers of postings ``lo … hi - 1``."""
+        return np.add(self.docs[lo:hi], self.start, dtype=DOC)
 
     def frequencies(self, lo: int, hi: int) -> np.ndarray:
         """The frequencies of postings ``lo … hi - 1``, unpacked (in the narrowest type)."""
         pairs = self.tfs[lo >> 1 : (hi + 1) >> 1]
         both = np.empty(2 * len(pairs), np.uint8)
-        np.bitwise_and(pairs, 0xF, out=both[0::2])
-        np.right_shift(pairs, 4, out=both[1::2])
+        np.bitwise_and(pairs, PACKED_MAX, out=both[0::2])
+        np.right_shift(pairs, PACKED_BITS, out=both[1::2])
         out = both[lo & 1 : (lo & 1) + hi - lo]
         if not len(self.big_at):  # the usual segment: every frequency below PACKED_MAX
             return out
@@ -116,7 +127,7 @@ class Segment:
     def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every posting as (term id, global document number, frequency)."""
         terms = np.repeat(self.term_ids, np.diff(self.offsets))
-        return terms, np.add(self.docs, self.start, dtype=DOC), self.frequencies(0, len(self.docs))
+        return terms, self._global(0, len(self.docs)), self.frequencies(0, len(self.docs))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays that make up the segment, by name (for saving)."""
@@ -134,7 +145,7 @@ def _packed(tfs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     small = np.minimum(tfs, PACKED_MAX).astype(np.uint8)
     if len(small) % 2:
         small = np.append(small, np.uint8(0))
-    packed = small[1::2] << 4
+    packed = small[1::2] << PACKED_BITS
     packed |= small[0::2]
     return packed, big_at, big_tfs
 
@@ -810,7 +821,7 @@ class BM25Okapi:
             held = np.zeros(len(docs), bool)
             term_id = self.vocab.get(term)
             for segment in self.segments if term_id is not None else ():
-                postings, _ = segment.postings(term_id)
+                postings = segment.documents(term_id)
                 if len(postings):
                     held |= _lookup(postings, docs)[1]
             out[term] = held & live
