@@ -225,6 +225,20 @@ def _watched(work: Iterable[T]) -> tuple[list[T], CoreWatch]:
     return done, watch
 
 
+def _workers_for(articles: Sequence[Article]) -> int | None:
+    """How many worker processes ``articles`` could use (every usable core), or None when they
+    are too few characters to pay for workers, or there is one core."""
+    n_workers = workers()
+    if n_workers < 2 or _chars(articles) < PARALLEL_MIN_CHARS:
+        return None
+    return n_workers
+
+
+def _chars(articles: Sequence[Article]) -> int:
+    """The characters of ``articles`` (titles and bodies), what tokenising costs by."""
+    return sum(len(a.body) + len(a.title) for a in articles)
+
+
 def fingerprint(
     articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams
 ) -> float | None:
@@ -232,8 +246,8 @@ def fingerprint(
     first ones here while the cores are watched, the rest in the worker processes ``tokenise``
     uses when enough cores are free. Returns how many were, for ``tokenise`` to go by (None
     when the articles were too few to watch them)."""
-    n_workers = workers()
-    if sum(len(a.body) for a in articles) < PARALLEL_MIN_CHARS or n_workers < 2:
+    n_workers = _workers_for(articles)
+    if n_workers is None:
         return None
     done, watch = _watched(a.fingerprint for a in articles)
     rest = articles[len(done) :]
@@ -261,9 +275,8 @@ def tokenise(
     are free. Unless told how many are (``free``, as ``fingerprint`` just saw), the first
     batches are cut here while the cores are watched: with another process busy on them,
     workers would only take turns with it, and serial is as fast."""
-    chars = sum(len(a.body) + len(a.title) for a in articles)
-    n_workers = workers()
-    if chars < PARALLEL_MIN_CHARS or n_workers < 2:
+    n_workers = _workers_for(articles)
+    if n_workers is None:
         return tokenise_serially(articles, tokenizer, params, vocab)
     out: list[Tokenised] = []
     if free is None:
@@ -289,7 +302,7 @@ def _in_workers(
     n_workers: int,
 ) -> list[Tokenised]:
     """Tokenise ``articles`` in the pool of ``n_workers`` processes."""
-    chars = sum(len(a.body) + len(a.title) for a in articles)
+    chars = _chars(articles)
     log.info("tokenising %d articles (%d characters) on %d cores", len(articles), chars, n_workers)
     started = time.perf_counter()
     out: list[Tokenised] = []
@@ -317,7 +330,7 @@ def _in_workers(
             for article, cut, count in zip(batch, passages, counts, strict=True):
                 out.append(Tokenised(article, cut, tuple(documents[at : at + count])))
                 at += count
-            bar.update(sum(len(a.body) + len(a.title) for a in batch))
+            bar.update(_chars(batch))
     took = time.perf_counter() - started
     log.info("tokenised in %.1f s (%.2fM characters/s)", took, chars / took / 1e6)
     return out
