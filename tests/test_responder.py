@@ -76,6 +76,11 @@ def test_answer_type_evidence(tokenizer):
     assert not answer_evidence("person", "张艳敏带领谁", tokenizer)("区长张艳敏带领")
     assert answer_evidence("number", "多少名", tokenizer)("表彰64名先进个人")
     assert not answer_evidence("number", "多少名", tokenizer)("5月15日召开")
+    # No measure word asked (「多少先进个人」): a number written with what is counted.
+    asked = answer_evidence("number", "表彰了多少先进个人", tokenizer)
+    assert asked("对29家先进单位和64名先进个人进行表彰")
+    assert not asked("先进个人代表等参加2020年全区会议")
+    assert answer_evidence("number", "几乎每个社区有多少", tokenizer)("共有64人")  # 几乎 asks none
     assert answer_evidence("number", "新建道路有多长", tokenizer)("新建道路长1.2公里")
     assert not answer_evidence("number", "新建道路有多长", tokenizer)("投资3000万元新建道路")
     assert answer_evidence("date", "哪天", tokenizer)("5月15日上午")

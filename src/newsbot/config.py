@@ -132,7 +132,7 @@ class Config:
     answer_max_chars: int = setting(150, "longest answer, in characters", low=20, high=2000)
     max_sources: int = setting(3, "articles named under an answer", low=1, high=10)
     min_confidence: float = setting(
-        0.35,
+        0.4,
         "calibrated confidence an answer needs (else the bot says it does not know)",
         low=0,
         high=1,

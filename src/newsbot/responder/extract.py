@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clauses, held_terms
+from newsbot.responder.counts import counted_finder
 from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
-from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, Forms, Tokenizer
+from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, MEASURE_WORDS, Forms, Tokenizer
 
 ELLIPSIS = "…"
 # The weights of a clause's fit: the share of the question's weighted words it holds counts
@@ -38,7 +39,8 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     rf"\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
 )
-_ASKED_MEASURE = re.compile(r"(?:多少|几)([^\W\d多少几]{1})")
+# The measure word a count is asked in (「多少名」 → 名); 「多少先进个人」 names none.
+_ASKED_MEASURE = re.compile(f"(?:多少|几)({MEASURE_WORDS})")
 # 多长 / 多高 / 多重 / 多久 ask for a measure in units of length, weight or time.
 _ASKED_DIMENSION = re.compile(r"多([长高深宽远厚重久])")
 _LENGTH = "千米|公里|厘米|毫米|米|英尺|英寸|英里|海里|光年|尺|丈|里"
@@ -107,6 +109,8 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
         return _YEAR_ONLY.findall if _ASKS_YEAR.search(question) else _DATE.findall
     if qtype == "number":
         numbers = number_pattern(question)
+        if numbers is _NUMBER and (named := counted_finder(question)):  # 「多少先进个人」
+            return named
         return lambda clause: numbers.findall(DATE_ONLY.sub(" ", clause))
     if qtype in TAGS:
         tags, extra = TAGS[qtype], _TAG_EXTRA.get(qtype)

@@ -15,13 +15,14 @@ from newsbot.index.search import Hit, SearchIndex
 from newsbot.responder.answer import Answer, Source
 from newsbot.responder.calibration import load_calibration
 from newsbot.responder.constraints import TIMED, Constraint, canonical, constraints, missing
+from newsbot.responder.counts import counted
 from newsbot.responder.extract import Extract, answer_evidence, extract, share
 from newsbot.responder.followup import Context, resolve
 from newsbot.responder.intents import GREETING, HELP, LATEST, THANKS, intent_of
 from newsbot.responder.periods import Period, find_period
 from newsbot.responder.question import Question, analyse, known_pieces
 from newsbot.responder.replies import examples, latest, small_talk
-from newsbot.responder.short import counted, short_answer
+from newsbot.responder.short import short_answer
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import split_sentences
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
 from itertools import pairwise
 
+from newsbot.responder.counts import MARK, counting, counts_named
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
 from newsbot.responder.question import QTYPE_PATTERNS
 from newsbot.text.normalize import normalize
@@ -25,14 +25,6 @@ _LIST_JOINERS = frozenset({"、", "和", "与", "及"})
 _MEASURE = re.compile(f"(?:{MEASURE_WORDS})")
 # A question counting in a measure word (「几个」「多少名」), which 「一个」 may answer.
 _COUNTS_IN = re.compile(f"(?:多少|几)(?:{MEASURE_WORDS})")
-# What a 「多少名 / 几家」 question counts: the two characters after its measure word.
-_ASKED_COUNT = re.compile(r"(?:多少|几)[^\W\d]?([\u4e00-\u9fff]{2})")
-# Characters allowed between a number and what it counts (「120件非遗作品」).
-COUNTED_GAP = 4
-# The noun a 「多少名先进单位」 question counts, up to four characters after the measure word.
-_ASKED_NOUN = re.compile(r"(?:多少|几)[^\W\d]?([\u4e00-\u9fff]{2,4})")
-_COUNT = rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+)(?:{MEASURE_WORDS})"
-_GAP = "[\u4e00-\u9fff]{0,2}?"
 MAX_LISTED = 4
 MAX_CHARS = 20
 # Clause ends: a comma between digits is part of a number (「2,173个」).
@@ -94,72 +86,11 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
     else:
         return None
     candidates = list(dict.fromkeys(f for f in found if f not in question))
-    if qtype == "number" and _ASKED_COUNT.search(question):
-        candidates = _counting(question, text, candidates)
+    if qtype == "number" and counts_named(question):
+        candidates = counting(question, text, candidates)
     if len(candidates) != 1 or len(candidates[0]) > MAX_CHARS:
         return None
     return candidates[0]
-
-
-def counted(question: str, text: str) -> bool | None:
-    """Whether normalised ``text`` holds a number written with what the question counts
-    (「多少名先进个人」: 「64名先进个人」, 「先进个人64名」); None when the question counts nothing
-    named."""
-    asked = _ASKED_COUNT.search(question)
-    if not asked:
-        return None
-    patterns, marked = _noun_patterns(asked.group(1), text)
-    return patterns.written.search(marked) is not None
-
-
-def _counting(question: str, text: str, numbers: list[str]) -> list[str]:
-    """Of several numbers, those written with what the question counts, matched on as much of
-    its noun as the text allows (「多少名先进单位」: 「29家先进单位」, not 「64名先进个人」), the
-    noun before the number when none follows it (「口袋公园18个」); the numbers as found when it
-    counts nothing named."""
-    asked = _ASKED_NOUN.search(question)
-    if not asked:
-        return numbers
-    noun = asked.group(1)
-    for size in range(len(noun), 1, -1):
-        patterns, marked = _noun_patterns(noun[:size], text)
-        found = patterns.before.findall(marked) or patterns.after.findall(marked)
-        if found:
-            return list(dict.fromkeys(f for f in found if f not in question))
-    return []
-
-
-@dataclass(frozen=True)
-class _NounPatterns:
-    """A number written with a counted noun: anywhere before it, or right before or after it."""
-
-    written: re.Pattern[str]
-    before: re.Pattern[str]
-    after: re.Pattern[str]
-
-    @classmethod
-    def of(cls, noun: str) -> _NounPatterns:
-        """The patterns for ``noun``, a regular expression."""
-        number = rf"[\d{CN_NUMERALS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
-        return cls(
-            re.compile(rf"{number}{noun}|{noun}{_GAP}{_COUNT}"),
-            re.compile(rf"{_COUNT}(?={_GAP}{noun})"),
-            re.compile(rf"{noun}{_GAP}({_COUNT})"),
-        )
-
-
-# The counted noun stands in the text as one mark, so the patterns compile once, not per
-# question; a noun that holds numerals or a text that holds the mark gets its own patterns.
-_MARK = "\x00"
-_MARKED = _NounPatterns.of(_MARK)
-_NUMERALS = frozenset(CN_NUMERALS + "0123456789")
-
-
-def _noun_patterns(noun: str, text: str) -> tuple[_NounPatterns, str]:
-    """The patterns that find ``noun`` counted in ``text``, and the text they search."""
-    if _MARK in text or _NUMERALS.intersection(noun):
-        return _NounPatterns.of(re.escape(noun)), text
-    return _MARKED, text.replace(noun, _MARK)
 
 
 def _bound(
@@ -175,9 +106,9 @@ def _bound(
     for k, clause in enumerate(clauses):
         if candidate not in clause:
             continue
-        rest = clause.replace(candidate, _MARK)
+        rest = clause.replace(candidate, MARK)
         near = [rest]
-        if len(rest.replace(_MARK, "").strip()) <= BARE_CLAUSE:
+        if len(rest.replace(MARK, "").strip()) <= BARE_CLAUSE:
             near += clauses[max(k - 1, 0) : k] + clauses[k + 1 : k + 2]
         elif not named and k + 1 < len(clauses) and not _has_verb(rest, tokenizer):
             near.append(clauses[k + 1])
@@ -188,7 +119,7 @@ def _bound(
 
 def _has_verb(text: str, tokenizer: Tokenizer) -> bool:
     """Whether ``text`` (the candidate marked out) holds a verb."""
-    return any(flag.startswith("v") for _, flag in tokenizer.tagged(text.replace(_MARK, "")))
+    return any(flag.startswith("v") for _, flag in tokenizer.tagged(text.replace(MARK, "")))
 
 
 def _with_measure(text: str, number: str) -> str:

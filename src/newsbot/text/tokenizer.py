@@ -27,7 +27,7 @@ Forms = tuple[tuple[str, str], ...]
 TAG_CACHE = 8192
 KEPT_CACHE = 1_000_000
 # Bump when a change here changes the tokens, so that saved indexes are rebuilt.
-TOKENS_VERSION = 2
+TOKENS_VERSION = 3
 
 # Measure words a number is written with (64名, 第四届, 25号): one list for tokens and answers.
 # The characters Chinese numerals are written with (「二十五」, 「二〇二〇」).
@@ -36,7 +36,8 @@ CN_NUMERALS = "零〇一二三四五六七八九十两百千万亿"
 CN_YEAR = "[〇零一二三四五六七八九十]{2,4}年"
 MEASURE_WORDS = (
     "年|月|日|号|时|点|分钟|分|秒|名|家|个|人|位|次|项|所|条|件|元|万元|亿元|万|亿|千|百|岁|天|"
-    "周|届|期|批|户|辆|座|栋|米|公里|千米|平方米|平方公里|亩|吨|倍|场|台|套|篇|本|部|种|间|层|%"
+    "周|届|期|批|户|辆|座|栋|米|公里|千米|平方米|平方公里|亩|吨|倍|场|台|套|篇|本|部|种|间|层|%|"
+    "幅|张|只|头|棵|株|册|首|块|片|支|根|艘|架|枚|份|处|起|例|门|盏|副|双|轮|组|匹|把|幢|斤|克"
 )
 # Dates such as 2020年5月15日 or 5月15日 first, then a number with an optional measure word.
 # The lookahead lets the regex engine skip to the next digit (splitting text 5x faster).

@@ -1,0 +1,100 @@
+"""What a counting question counts (「多少名先进个人」: 先进个人) and the numbers a text writes
+with it (「64名先进个人」, 「先进个人64名」): the evidence a count answers the question asked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from newsbot.text.tokenizer import CN_NUMERALS, MEASURE_WORDS
+
+# How a count is asked (「几乎」 asks nothing).
+_HOW_MANY = "(?:多少|几(?!乎))"
+# What a 「多少名 / 几家 / 多少先进个人」 question counts: two characters after its measure word,
+# if it names one.
+_ASKED_COUNT = re.compile(rf"{_HOW_MANY}(?:{MEASURE_WORDS})?([\u4e00-\u9fff]{{2}})")
+# The noun it counts, up to four characters after the measure word.
+_ASKED_NOUN = re.compile(rf"{_HOW_MANY}(?:{MEASURE_WORDS})?([\u4e00-\u9fff]{{2,4}})")
+# Characters allowed between a number and what it counts (「120件非遗作品」).
+COUNTED_GAP = 4
+_COUNT = rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+)(?:{MEASURE_WORDS})"
+_GAP = "[\u4e00-\u9fff]{0,2}?"
+
+
+@dataclass(frozen=True)
+class _NounPatterns:
+    """A number written with a counted noun: anywhere before it, or right before or after it."""
+
+    written: re.Pattern[str]
+    before: re.Pattern[str]
+    after: re.Pattern[str]
+
+    @classmethod
+    def of(cls, noun: str) -> _NounPatterns:
+        """The patterns for ``noun``, a regular expression."""
+        number = rf"[\d{CN_NUMERALS}][^\W\d]?[\u4e00-\u9fff]{{0,{COUNTED_GAP}}}"
+        return cls(
+            re.compile(rf"{number}{noun}|{noun}{_GAP}{_COUNT}"),
+            re.compile(rf"{_COUNT}(?={_GAP}{noun})"),
+            re.compile(rf"{noun}{_GAP}({_COUNT})"),
+        )
+
+
+# The counted noun stands in the text as one mark, so the patterns compile once, not per
+# question; a noun that holds numerals or a text that holds the mark gets its own patterns.
+MARK = "\x00"
+_MARKED = _NounPatterns.of(MARK)
+_NUMERALS = frozenset(CN_NUMERALS + "0123456789")
+
+
+def _noun_patterns(noun: str, text: str) -> tuple[_NounPatterns, str]:
+    """The patterns that find ``noun`` counted in ``text``, and the text they search."""
+    if MARK in text or _NUMERALS.intersection(noun):
+        return _NounPatterns.of(re.escape(noun)), text
+    return _MARKED, text.replace(noun, MARK)
+
+
+def counts_named(question: str) -> bool:
+    """Whether normalised ``question`` counts something it names."""
+    return _ASKED_COUNT.search(question) is not None
+
+
+def counted_finder(question: str) -> Callable[[str], list[str]] | None:
+    """What finds, in normalised text, the numbers written with what ``question`` counts (the
+    noun marked where the text holds it); None when it counts nothing named."""
+    asked = _ASKED_COUNT.search(question)
+    if not asked:
+        return None
+    noun = asked.group(1)
+
+    def find(text: str) -> list[str]:
+        patterns, marked = _noun_patterns(noun, text)
+        return patterns.written.findall(marked)
+
+    return find
+
+
+def counted(question: str, text: str) -> bool | None:
+    """Whether normalised ``text`` holds a number written with what the question counts
+    (「多少名先进个人」: 「64名先进个人」, 「先进个人64名」); None when the question counts nothing
+    named."""
+    find = counted_finder(question)
+    return None if find is None else bool(find(text))
+
+
+def counting(question: str, text: str, numbers: list[str]) -> list[str]:
+    """Of several numbers, those written with what the question counts, matched on as much of
+    its noun as the text allows (「多少名先进单位」: 「29家先进单位」, not 「64名先进个人」), the
+    noun before the number when none follows it (「口袋公园18个」); the numbers as found when it
+    counts nothing named."""
+    asked = _ASKED_NOUN.search(question)
+    if not asked:
+        return numbers
+    noun = asked.group(1)
+    for size in range(len(noun), 1, -1):
+        patterns, marked = _noun_patterns(noun[:size], text)
+        found = patterns.before.findall(marked) or patterns.after.findall(marked)
+        if found:
+            return list(dict.fromkeys(f for f in found if f not in question))
+    return []
