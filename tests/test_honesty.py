@@ -264,6 +264,23 @@ def test_counted_nouns_with_and_without_numerals(tokenizer, question, sentence, 
     assert _short("number", question, sentence, tokenizer) == short
 
 
+_LED = "区长张艳敏带领城管局负责人到站点督导。"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "short"),
+    [
+        ("区长是谁？", _LED, "张艳敏"),
+        ("谁是区长？", _LED, "张艳敏"),
+        ("城管局局长是谁？", _LED, None),  # the sentence names a 区长, not a 局长
+        ("站点的负责人是谁？", _LED, None),
+        ("城管局局长是谁？", "城管局党组书记、局长孙铁锋汇报工作。", "孙铁锋"),
+    ],
+)
+def test_a_post_is_answered_by_the_name_written_after_it(tokenizer, question, sentence, short):
+    assert _short("person", question, sentence, tokenizer) == short
+
+
 def test_a_short_answer_stands_where_the_questions_words_are(tokenizer):
     """The one name of the asked kind in a clause without the question's words is not its answer
     (who led the study is not said); a date or length in a lead-in or bare clause is."""

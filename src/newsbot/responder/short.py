@@ -44,6 +44,11 @@ _TO = frozenset({"到", "去", "赴", "前往", "来到"})
 # A verb a place follows ends with one of these (「位于」「出生在」「来自」); 「了」 is passed over.
 _PLACE_PREPOSITIONS = frozenset("于在到往自")
 _DONE = frozenset({"了", "过"})
+# A question asking who holds a post, and the words that name posts (「局长」「书记」「主任」).
+_WHO_HOLDS = re.compile(r"^(.+?)(?:是谁|是哪位)\W*$|^谁是(.+?)\W*$")
+_POST = re.compile(
+    r"(?:长|书记|主席|主任|委员|经理|总裁|总监|代表|负责人|记者|发言人|主持人|教练)$"
+)
 # Words inside a place besides nouns: 「的」 (「泰国的首都曼谷」) and list joiners.
 _PLACE_GLUE = _LIST_JOINERS | {"的"}
 # Tags that end the place after its verb: verbs, prepositions, particles, conjunctions.
@@ -81,6 +86,9 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         return place if settled else _named(qtype, question, text, tokenizer)
     elif qtype == "person" and not _says_the_act(question, text, tokenizer):
         return None
+    elif qtype == "person" and (post := _asked_post(question, tokenizer)):
+        named = _named(qtype, question, text, tokenizer)
+        return named if named and _holds(text, post, named) else None
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
@@ -224,6 +232,29 @@ def _says_the_act(question: str, text: str, tokenizer: Tokenizer) -> bool:
     if not words or not words[0][1].startswith("v") or len(words[0][0]) < 2:
         return True  # 「哪位皇帝」 asks no act
     return words[0][0] in text
+
+
+def _asked_post(question: str, tokenizer: Tokenizer) -> str | None:
+    """The post a 「谁」 question asks the holder of (「城管局局长是谁」: 局长; 「谁是区长」: 区长),
+    which the answer's name must be written after (「局长孙铁锋」, not 「区长张艳敏」)."""
+    asked = _WHO_HOLDS.search(question)
+    if asked is None:
+        return None
+    words = [w for w, _ in tokenizer.tagged(asked.group(1) or asked.group(2)) if w.strip()]
+    return words[-1] if words and _POST.search(words[-1]) else None
+
+
+def _holds(text: str, post: str, names: str) -> bool:
+    """Whether each of ``names`` (joined by 、) is written after ``post`` in one of its clauses
+    (「局长孙铁锋」, 「主席是曾任院长的麦克阿瑟」)."""
+    after = []
+    at = text.find(post)
+    while at >= 0:
+        rest = text[at + len(post) :]
+        end = _CLAUSES.search(rest)
+        after.append(rest[: end.start()] if end else rest)
+        at = text.find(post, at + 1)
+    return all(any(name in a for a in after) for name in names.split("、"))
 
 
 def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
