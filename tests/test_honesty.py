@@ -141,6 +141,7 @@ def test_short_answers_on_the_bundled_corpus(engine):
         "谁到烟厂空气质量监测站点督导？": "张艳敏",
         "区总工会表彰了多少名先进个人？": "64名",
         "总工会表彰了多少先进个人？": "64名",  # no measure word: the count is still the answer
+        "总工会表彰了多少个先进个人？": "64名",  # 个 asks in any measure
         "全区工会工作会议是哪天召开的？": "5月15日",
         "区总工会主席是谁？": "盛伟",
         "要确保哪个乡真脱贫、不返贫？": "双槐树乡",
