@@ -60,6 +60,8 @@ def test_shorter_limit_still_holds_most_facts(engine):
         ("复工复产受到哪些因素的影响？", "other"),
         ("垃圾分拣站在哪些社区设立？", "place"),
         ("复工企业在哪些方面得到支持？", "other"),
+        ("总工会主席叫什么名字？", "person"),  # a post's holder is called by a person's name
+        ("这个公园叫什么名字？", "name"),
     ],
 )
 def test_question_types(tokenizer, question, qtype):

@@ -39,8 +39,8 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     rf"\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
 )
-# The measure word a count is asked in (「多少名」 → 名); 「多少先进个人」 names none, and 「多少个」
-# asks in any (「多少个先进个人」: 「64名」).
+# The measure word a count is asked in (「多少名」 → 名); 「多少先进个人」 names none, and
+# 「多少个」 asks in any (「多少个先进个人」: 「64名」).
 GENERIC_MEASURE = "个"
 _ASKED_MEASURE = re.compile(f"(?:多少|几)({MEASURE_WORDS})")
 # 多长 / 多高 / 多重 / 多久 ask for a measure in units of length, weight or time.

@@ -10,7 +10,7 @@ from itertools import pairwise
 
 from newsbot.responder.counts import MARK, counting, counts_named
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
-from newsbot.responder.question import QTYPE_PATTERNS
+from newsbot.responder.question import POST_ENDS, QTYPE_PATTERNS, WHO_HOLDS
 from newsbot.text.normalize import normalize
 from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, MEASURE_WORDS, Tokenizer
 
@@ -36,7 +36,7 @@ _JOINERS = _NAME_DOTS | {"-"}
 _DOTTED_PART = 3
 _HAN = re.compile("[\u4e00-\u9fff]+")
 # Each answer type's asking words (「哪里」「在哪」「谁」「哪位」), as the question's type is told.
-_ASKING = dict(QTYPE_PATTERNS)
+_ASKING = dict(QTYPE_PATTERNS)  # a type listed twice: its later, general pattern
 # How asking words that name no kind of place end (「哪里」「哪儿」「何处」「什么地方」).
 _ANY_PLACE = frozenset("哪里儿处地方")
 # The verbs of going to a place.
@@ -44,11 +44,7 @@ _TO = frozenset({"到", "去", "赴", "前往", "来到"})
 # A verb a place follows ends with one of these (「位于」「出生在」「来自」); 「了」 is passed over.
 _PLACE_PREPOSITIONS = frozenset("于在到往自")
 _DONE = frozenset({"了", "过"})
-# A question asking who holds a post, and the words that name posts (「局长」「书记」「主任」).
-_WHO_HOLDS = re.compile(r"^(.+?)(?:是谁|是哪位)\W*$|^谁是(.+?)\W*$")
-_POST = re.compile(
-    r"(?:长|书记|主席|主任|委员|经理|总裁|总监|代表|负责人|记者|发言人|主持人|教练)$"
-)
+_POST = re.compile(f"(?:{POST_ENDS})$")
 # Words inside a place besides nouns: 「的」 (「泰国的首都曼谷」) and list joiners.
 _PLACE_GLUE = _LIST_JOINERS | {"的"}
 # Tags that end the place after its verb: verbs, prepositions, particles, conjunctions.
@@ -86,9 +82,11 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         return place if settled else _named(qtype, question, text, tokenizer)
     elif qtype == "person" and not _says_the_act(question, text, tokenizer):
         return None
-    elif qtype == "person" and (post := _asked_post(question, tokenizer)):
+    elif qtype == "person" and (asked := _asked_post(question, tokenizer)):
         named = _named(qtype, question, text, tokenizer)
-        return named if named and _holds(text, post, named) else None
+        if named:
+            return named if _holds(text, asked[0], named) else None
+        return _holder(text, *asked, question, tokenizer)
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
@@ -234,27 +232,59 @@ def _says_the_act(question: str, text: str, tokenizer: Tokenizer) -> bool:
     return words[0][0] in text
 
 
-def _asked_post(question: str, tokenizer: Tokenizer) -> str | None:
-    """The post a 「谁」 question asks the holder of (「城管局局长是谁」: 局长; 「谁是区长」: 区长),
-    which the answer's name must be written after (「局长孙铁锋」, not 「区长张艳敏」)."""
-    asked = _WHO_HOLDS.search(question)
+def _asked_post(question: str, tokenizer: Tokenizer) -> tuple[str, str] | None:
+    """The post a 「谁」 question asks the holder of, and how the question writes it
+    (「城管局局长是谁」: 局长, 城管局局长), which the answer's name must be written after
+    (「局长孙铁锋」, not 「区长张艳敏」)."""
+    asked = WHO_HOLDS.search(question)
     if asked is None:
         return None
-    words = [w for w, _ in tokenizer.tagged(asked.group(1) or asked.group(2)) if w.strip()]
-    return words[-1] if words and _POST.search(words[-1]) else None
+    phrase = asked.group(1) or asked.group(2)
+    words = [w for w, _ in tokenizer.tagged(phrase) if w.strip()]
+    return (words[-1], phrase) if words and _POST.search(words[-1]) else None
+
+
+def _after_post(text: str, post: str) -> list[tuple[int, str]]:
+    """Where ``post`` ends in ``text``, each time, and the rest of its clause."""
+    out = []
+    at = text.find(post)
+    while at >= 0:
+        end = at + len(post)
+        clause_end = _CLAUSES.search(text, end)
+        out.append((end, text[end : clause_end.start() if clause_end else len(text)]))
+        at = text.find(post, at + 1)
+    return out
 
 
 def _holds(text: str, post: str, names: str) -> bool:
     """Whether each of ``names`` (joined by 、) is written after ``post`` in one of its clauses
     (「局长孙铁锋」, 「主席是曾任院长的麦克阿瑟」)."""
-    after = []
-    at = text.find(post)
-    while at >= 0:
-        rest = text[at + len(post) :]
-        end = _CLAUSES.search(rest)
-        after.append(rest[: end.start()] if end else rest)
-        at = text.find(post, at + 1)
+    after = [rest for _, rest in _after_post(text, post)]
     return all(any(name in a for a in after) for name in names.split("、"))
+
+
+def _holder(text: str, post: str, phrase: str, question: str, tokenizer: Tokenizer) -> str | None:
+    """The first name after the writing of ``post`` that ends the most of the question's
+    ``phrase`` (「区总工会主席盛伟、专职副主席朱文莉」 asked 「总工会主席」: 盛伟), if one does."""
+    found: dict[str, int] = {}
+    for end, rest in _after_post(text, post):
+        name = next(
+            (w for w, flag in tokenizer.tagged(rest) if flag.startswith("nr") and len(w) > 1),
+            None,
+        )
+        if name and name not in question:
+            found[name] = max(found.get(name, 0), _common_end(text[:end], phrase))
+    best = max(found.values(), default=0)
+    held = [name for name, size in found.items() if size == best]
+    return held[0] if len(held) == 1 else None
+
+
+def _common_end(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` end with in common."""
+    size = 0
+    while size < min(len(a), len(b)) and a[-1 - size] == b[-1 - size]:
+        size += 1
+    return size
 
 
 def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
