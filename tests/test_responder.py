@@ -68,6 +68,11 @@ def test_question_types(tokenizer, question, qtype):
     assert analyse(question, tokenizer).qtype == qtype
 
 
+def test_a_day_spelled_in_chinese_numerals_is_searched_as_the_news_writes_it(tokenizer):
+    terms = analyse("五月十五日召开了什么会议？", tokenizer).terms
+    assert "5月15日" in terms and "五月" not in terms
+
+
 def test_question_words_are_not_searched(tokenizer):
     terms = analyse("谁到烟厂空气质量监测站点督导？", tokenizer).terms
     assert "谁" not in terms and "烟厂" in terms and "督导" in terms

@@ -130,7 +130,7 @@ def find_period(question: str, today: date) -> Period | None:
             start, end = bounds(today, m)
             return Period(m.group(), start, end, prefer=prefer)
     try:
-        return _absolute(canonical(_spelled_days(question)))
+        return _absolute(canonical(spelled_days(question)))
     except ValueError:  # 「2月30日」: no such day, read as no date
         return None
 
@@ -157,7 +157,7 @@ def _absolute(text: str) -> Period | None:
 _SPELLED_DAY = re.compile(r"([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})([日号])")
 
 
-def _spelled_days(text: str) -> str:
+def spelled_days(text: str) -> str:
     """「五月十五日」 → 「5月15日」 (the day is not a counted thing, so canonical leaves it)."""
     return _SPELLED_DAY.sub(
         lambda m: f"{chinese_number(m.group(1))}月{chinese_number(m.group(2))}{m.group(3)}", text

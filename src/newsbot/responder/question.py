@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from newsbot.responder.periods import spelled_days
 from newsbot.text.normalize import normalize
 from newsbot.text.tokenizer import Tokenizer
 
@@ -115,8 +116,9 @@ def question_type(text: str) -> str:
 
 def analyse(text: str, tokenizer: Tokenizer) -> Question:
     """Tokenise the question as passages are, without its asking words (dropped as whole words,
-    so that 「多大」 leaves no 「多」 and 「大」 behind), and detect the answer type."""
-    words = _without_question_words(tokenizer.words(normalize(text)))
+    so that 「多大」 leaves no 「多」 and 「大」 behind), its days in digits as the news writes them
+    (「五月十五日」: 5月15日), and detect the answer type."""
+    words = _without_question_words(tokenizer.words(spelled_days(normalize(text))))
     terms = tuple(t for t in tokenizer.tokens("".join(words)) if t not in QUESTION_WORDS)
     chars = frozenset(c for w in words for c in w if _HAN.match(c)) - _FUNCTION_CHARS
     return Question(text, terms, question_type(text), chars)
