@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsbot.responder.periods import spelled_days
+from newsbot.responder.posts import NAME_ASKED, POST_ENDS
 from newsbot.text.normalize import normalize
 from newsbot.text.tokenizer import Tokenizer
 
@@ -33,14 +34,6 @@ _ANSWER_KINDS = frozenset({"地方", "时间", "名字", "名称", "样子", "�
 _FUNCTION_CHARS = frozenset("的了是在有和与及或等也都就被把对从为以之其这那个一不")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
-# How the words naming a post end (「局长」「区委书记」「专职副主席」): a question asking what a
-# post's holder is called asks for a person, not another name.
-POST_ENDS = "长|书记|主席|主任|委员|经理|总裁|总监|代表|负责人|记者|发言人|主持人|教练"
-_NAME_ASKED = "的?(?:名字|姓名)?(?:叫什么|叫啥|是什么|姓什么)(?:名字)?"
-# A question asking the holder of a post (「城管局局长是谁」 「谁是区长」 「主席叫什么名字」):
-# the text of the post, in the first or the second group.
-WHO_HOLDS = re.compile(rf"^(.+?)(?:是谁|是哪位|{_NAME_ASKED})\W*$|^谁是(.+?)\W*$")
-
 # (type, pattern) in order: the first pattern found in the question decides its type.
 QTYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -62,7 +55,7 @@ QTYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"什么时候|什么时间|何时|哪天|哪一天|哪年|哪一年|几月|几号|几日|哪个月|哪月|日期|时间是"
         ),
     ),
-    ("person", re.compile(rf"(?:{POST_ENDS}){_NAME_ASKED}")),
+    ("person", re.compile(rf"(?:{POST_ENDS}){NAME_ASKED}")),
     (
         "name",
         re.compile(

@@ -10,8 +10,10 @@ from itertools import pairwise
 
 from newsbot.responder.counts import MARK, counting, counts_named
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
-from newsbot.responder.question import POST_ENDS, QTYPE_PATTERNS, WHO_HOLDS
+from newsbot.responder.posts import asked_post, holder, holds
+from newsbot.responder.question import QTYPE_PATTERNS
 from newsbot.text.normalize import normalize
+from newsbot.text.sentences import CLAUSE_BREAK
 from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, MEASURE_WORDS, Tokenizer
 
 # Dates from the most precise down: the first kind the sentence holds is the answer's.
@@ -28,7 +30,6 @@ _COUNTS_IN = re.compile(f"(?:多少|几)(?:{MEASURE_WORDS})")
 MAX_LISTED = 4
 MAX_CHARS = 20
 # Clause ends: a comma between digits is part of a number (「2,173个」).
-_CLAUSES = re.compile(r"[，；;。！？!?：:]|,(?!\d)")
 # The dots between the parts of a foreign name (「贝尔·默里」), and the hyphen of a double name.
 _NAME_DOTS = frozenset("·•・‧")
 _JOINERS = _NAME_DOTS | {"-"}
@@ -44,7 +45,6 @@ _TO = frozenset({"到", "去", "赴", "前往", "来到"})
 # A verb a place follows ends with one of these (「位于」「出生在」「来自」); 「了」 is passed over.
 _PLACE_PREPOSITIONS = frozenset("于在到往自")
 _DONE = frozenset({"了", "过"})
-_POST = re.compile(f"(?:{POST_ENDS})$")
 # Words inside a place besides nouns: 「的」 (「泰国的首都曼谷」) and list joiners.
 _PLACE_GLUE = _LIST_JOINERS | {"的"}
 # Tags that end the place after its verb: verbs, prepositions, particles, conjunctions.
@@ -82,11 +82,11 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         return place if settled else _named(qtype, question, text, tokenizer)
     elif qtype == "person" and not _says_the_act(question, text, tokenizer):
         return None
-    elif qtype == "person" and (asked := _asked_post(question, tokenizer)):
+    elif qtype == "person" and (asked := asked_post(question, tokenizer)):
         named = _named(qtype, question, text, tokenizer)
         if named:
-            return named if _holds(text, asked[0], named) else None
-        return _holder(text, *asked, question, tokenizer)
+            return named if holds(text, asked[0], named) else None
+        return holder(text, *asked, question, tokenizer)
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
@@ -108,7 +108,7 @@ def _bound(
     words = [t for t in terms if len(t) > 1]
     if not words:
         return True
-    clauses = _CLAUSES.split(text)
+    clauses = CLAUSE_BREAK.split(text)
     for k, clause in enumerate(clauses):
         if candidate not in clause:
             continue
@@ -180,7 +180,7 @@ def _place_after(
         verb, strict = verb[-1], True
     found, cut = [], False
     for start in _after(verb, text, tokenizer):
-        words = tokenizer.tagged(_CLAUSES.split(text[start:], 1)[0])
+        words = tokenizer.tagged(CLAUSE_BREAK.split(text[start:], 1)[0])
         end = 0
         while end < len(words) and (_in_place(*words[end]) or words[end][0] in _PLACE_GLUE):
             end += 1
@@ -230,61 +230,6 @@ def _says_the_act(question: str, text: str, tokenizer: Tokenizer) -> bool:
     if not words or not words[0][1].startswith("v") or len(words[0][0]) < 2:
         return True  # 「哪位皇帝」 asks no act
     return words[0][0] in text
-
-
-def _asked_post(question: str, tokenizer: Tokenizer) -> tuple[str, str] | None:
-    """The post a 「谁」 question asks the holder of, and how the question writes it
-    (「城管局局长是谁」: 局长, 城管局局长), which the answer's name must be written after
-    (「局长孙铁锋」, not 「区长张艳敏」)."""
-    asked = WHO_HOLDS.search(question)
-    if asked is None:
-        return None
-    phrase = asked.group(1) or asked.group(2)
-    words = [w for w, _ in tokenizer.tagged(phrase) if w.strip()]
-    return (words[-1], phrase) if words and _POST.search(words[-1]) else None
-
-
-def _after_post(text: str, post: str) -> list[tuple[int, str]]:
-    """Where ``post`` ends in ``text``, each time, and the rest of its clause."""
-    out = []
-    at = text.find(post)
-    while at >= 0:
-        end = at + len(post)
-        clause_end = _CLAUSES.search(text, end)
-        out.append((end, text[end : clause_end.start() if clause_end else len(text)]))
-        at = text.find(post, at + 1)
-    return out
-
-
-def _holds(text: str, post: str, names: str) -> bool:
-    """Whether each of ``names`` (joined by 、) is written after ``post`` in one of its clauses
-    (「局长孙铁锋」, 「主席是曾任院长的麦克阿瑟」)."""
-    after = [rest for _, rest in _after_post(text, post)]
-    return all(any(name in a for a in after) for name in names.split("、"))
-
-
-def _holder(text: str, post: str, phrase: str, question: str, tokenizer: Tokenizer) -> str | None:
-    """The first name after the writing of ``post`` that ends the most of the question's
-    ``phrase`` (「区总工会主席盛伟、专职副主席朱文莉」 asked 「总工会主席」: 盛伟), if one does."""
-    found: dict[str, int] = {}
-    for end, rest in _after_post(text, post):
-        name = next(
-            (w for w, flag in tokenizer.tagged(rest) if flag.startswith("nr") and len(w) > 1),
-            None,
-        )
-        if name and name not in question:
-            found[name] = max(found.get(name, 0), _common_end(text[:end], phrase))
-    best = max(found.values(), default=0)
-    held = [name for name, size in found.items() if size == best]
-    return held[0] if len(held) == 1 else None
-
-
-def _common_end(a: str, b: str) -> int:
-    """How many characters ``a`` and ``b`` end with in common."""
-    size = 0
-    while size < min(len(a), len(b)) and a[-1 - size] == b[-1 - size]:
-        size += 1
-    return size
 
 
 def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | None:
@@ -345,7 +290,7 @@ def _listed_with(between: tuple[tuple[str, str], ...]) -> bool:
     """Whether the words between two names list them together (「、专职副主席」: a joiner, and
     no verb or clause end)."""
     return any(w in _LIST_JOINERS for w, _ in between) and not any(
-        flag.startswith("v") or _CLAUSES.fullmatch(w) for w, flag in between
+        flag.startswith("v") or CLAUSE_BREAK.fullmatch(w) for w, flag in between
     )
 
 

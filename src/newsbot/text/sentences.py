@@ -25,4 +25,6 @@ def split_clauses(text: str) -> list[str]:
     return _split(_CLAUSE, text)
 
 
+# Where a clause ends inside a sentence: a comma between digits is part of a number (「2,173个」).
+CLAUSE_BREAK = re.compile(r"[，；;。！？!?：:]|,(?!\d)")
 SENTENCE_END = tuple("。！？!?…；;") + tuple(_CLOSERS)

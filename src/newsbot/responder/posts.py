@@ -1,0 +1,74 @@
+"""Posts and their holders: a 「谁」 question asking who holds a post (「城管局局长是谁」) is
+answered by a name written after that post (「局长孙铁锋」), never by another post's holder."""
+
+from __future__ import annotations
+
+import re
+
+from newsbot.text.sentences import CLAUSE_BREAK
+from newsbot.text.tokenizer import Tokenizer
+
+# How the words naming a post end (「局长」「区委书记」「专职副主席」): a question asking what a
+# post's holder is called asks for a person, not another name.
+POST_ENDS = "长|书记|主席|主任|委员|经理|总裁|总监|代表|负责人|记者|发言人|主持人|教练"
+NAME_ASKED = "的?(?:名字|姓名)?(?:叫什么|叫啥|是什么|姓什么)(?:名字)?"
+# A question asking the holder of a post (「城管局局长是谁」 「谁是区长」 「主席叫什么名字」):
+# the text of the post, in the first or the second group.
+WHO_HOLDS = re.compile(rf"^(.+?)(?:是谁|是哪位|{NAME_ASKED})\W*$|^谁是(.+?)\W*$")
+
+_POST = re.compile(f"(?:{POST_ENDS})$")
+
+
+def asked_post(question: str, tokenizer: Tokenizer) -> tuple[str, str] | None:
+    """The post a 「谁」 question asks the holder of, and how the question writes it
+    (「城管局局长是谁」: 局长, 城管局局长), which the answer's name must be written after
+    (「局长孙铁锋」, not 「区长张艳敏」)."""
+    asked = WHO_HOLDS.search(question)
+    if asked is None:
+        return None
+    phrase = asked.group(1) or asked.group(2)
+    words = [w for w, _ in tokenizer.tagged(phrase) if w.strip()]
+    return (words[-1], phrase) if words and _POST.search(words[-1]) else None
+
+
+def after_post(text: str, post: str) -> list[tuple[int, str]]:
+    """Where ``post`` ends in ``text``, each time, and the rest of its clause."""
+    out = []
+    at = text.find(post)
+    while at >= 0:
+        end = at + len(post)
+        clause_end = CLAUSE_BREAK.search(text, end)
+        out.append((end, text[end : clause_end.start() if clause_end else len(text)]))
+        at = text.find(post, at + 1)
+    return out
+
+
+def holds(text: str, post: str, names: str) -> bool:
+    """Whether each of ``names`` (joined by 、) is written after ``post`` in one of its clauses
+    (「局长孙铁锋」, 「主席是曾任院长的麦克阿瑟」)."""
+    after = [rest for _, rest in after_post(text, post)]
+    return all(any(name in a for a in after) for name in names.split("、"))
+
+
+def holder(text: str, post: str, phrase: str, question: str, tokenizer: Tokenizer) -> str | None:
+    """The first name after the writing of ``post`` that ends the most of the question's
+    ``phrase`` (「区总工会主席盛伟、专职副主席朱文莉」 asked 「总工会主席」: 盛伟), if one does."""
+    found: dict[str, int] = {}
+    for end, rest in after_post(text, post):
+        name = next(
+            (w for w, flag in tokenizer.tagged(rest) if flag.startswith("nr") and len(w) > 1),
+            None,
+        )
+        if name and name not in question:
+            found[name] = max(found.get(name, 0), _common_end(text[:end], phrase))
+    best = max(found.values(), default=0)
+    held = [name for name, size in found.items() if size == best]
+    return held[0] if len(held) == 1 else None
+
+
+def _common_end(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` end with in common."""
+    size = 0
+    while size < min(len(a), len(b)) and a[-1 - size] == b[-1 - size]:
+        size += 1
+    return size
