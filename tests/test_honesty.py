@@ -174,6 +174,17 @@ def test_near_misses_from_the_issue_are_refused_on_the_bundled_corpus(engine, qu
     assert answer.sources and answer.sources[0].closest
 
 
+@pytest.mark.parametrize(
+    "question", ["生态环境分局局长是谁？", "二里岗街道党工委书记是谁？", "管城区副区长是谁？"]
+)
+def test_a_post_no_article_names_the_holder_of_is_refused(engine, question):
+    """The articles name these bodies and posts, never who holds them (「区长张艳敏带领…生态环境
+    分局…负责人」): no name is written after the post, so nothing answers."""
+    answer = engine.ask(question)
+    assert not answer.found and answer.short_answer is None
+    assert answer.sources and answer.sources[0].closest
+
+
 def test_confidence_reads_like_a_probability(engine: Engine):
     sure = engine.ask("谁到烟厂空气质量监测站点督导？")
     unsure = engine.responder.draft("管城区有多少常住人口？").answer

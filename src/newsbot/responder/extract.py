@@ -10,6 +10,7 @@ from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clauses, held_terms
 from newsbot.responder.counts import counted_finder
+from newsbot.responder.posts import asked_post, names_after
 from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
@@ -114,6 +115,8 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
         if numbers is _NUMBER and (named := counted_finder(question)):  # 「多少先进个人」
             return named
         return lambda clause: numbers.findall(DATE_ONLY.sub(" ", clause))
+    if qtype == "person" and (asked := asked_post(question, tokenizer)):
+        return lambda clause: names_after(clause, asked[0], tokenizer)  # 「局长孙铁锋」
     if qtype in TAGS:
         tags, extra = TAGS[qtype], _TAG_EXTRA.get(qtype)
         return lambda clause: (

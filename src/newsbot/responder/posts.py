@@ -50,15 +50,23 @@ def holds(text: str, post: str, names: str) -> bool:
     return all(any(name in a for a in after) for name in names.split("、"))
 
 
+def names_after(text: str, post: str, tokenizer: Tokenizer) -> list[str]:
+    """The first person's name after each writing of ``post`` in its clause."""
+    return [name for _, rest in after_post(text, post) if (name := _first_name(rest, tokenizer))]
+
+
+def _first_name(text: str, tokenizer: Tokenizer) -> str | None:
+    return next(
+        (w for w, flag in tokenizer.tagged(text) if flag.startswith("nr") and len(w) > 1), None
+    )
+
+
 def holder(text: str, post: str, phrase: str, question: str, tokenizer: Tokenizer) -> str | None:
     """The first name after the writing of ``post`` that ends the most of the question's
     ``phrase`` (「区总工会主席盛伟、专职副主席朱文莉」 asked 「总工会主席」: 盛伟), if one does."""
     found: dict[str, int] = {}
     for end, rest in after_post(text, post):
-        name = next(
-            (w for w, flag in tokenizer.tagged(rest) if flag.startswith("nr") and len(w) > 1),
-            None,
-        )
+        name = _first_name(rest, tokenizer)
         if name and name not in question:
             found[name] = max(found.get(name, 0), _common_end(text[:end], phrase))
     best = max(found.values(), default=0)
