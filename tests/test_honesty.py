@@ -174,6 +174,16 @@ def test_near_misses_from_the_issue_are_refused_on_the_bundled_corpus(engine, qu
     assert answer.sources and answer.sources[0].closest
 
 
+def test_who_a_named_person_is_is_answered_by_their_post(engine):
+    asked = {
+        "张艳敏是谁？": "管城区委副书记、区长",
+        "朱文莉是谁？": "专职副主席",  # not 「区总工会主席盛伟、专职副主席」
+        "孙铁锋是谁？": "区城市管理局党组书记、局长",
+    }
+    assert {q: engine.ask(q).short_answer for q in asked} == asked
+    assert not engine.ask("李四是谁？").found
+
+
 @pytest.mark.parametrize(
     "question", ["生态环境分局局长是谁？", "二里岗街道党工委书记是谁？", "管城区副区长是谁？"]
 )

@@ -10,7 +10,7 @@ from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clauses, held_terms
 from newsbot.responder.counts import counted_finder
-from newsbot.responder.posts import asked_post, names_after
+from newsbot.responder.posts import asked_holder, asked_post, names_after, posts_before
 from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
@@ -117,6 +117,8 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
         return lambda clause: numbers.findall(DATE_ONLY.sub(" ", clause))
     if qtype == "person" and (asked := asked_post(question, tokenizer)):
         return lambda clause: names_after(clause, asked[0], tokenizer)  # 「局长孙铁锋」
+    if qtype == "person" and (name := asked_holder(question, tokenizer)):
+        return lambda clause: posts_before(clause, name, tokenizer)  # 「区长张艳敏」
     if qtype in TAGS:
         tags, extra = TAGS[qtype], _TAG_EXTRA.get(qtype)
         return lambda clause: (

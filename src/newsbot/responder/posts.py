@@ -31,6 +31,37 @@ def asked_post(question: str, tokenizer: Tokenizer) -> tuple[str, str] | None:
     return (words[-1], phrase) if words and _POST.search(words[-1]) else None
 
 
+def asked_holder(question: str, tokenizer: Tokenizer) -> str | None:
+    """The person a 「谁」 question asks about by name (「张艳敏是谁」: 张艳敏), whose post, written
+    before the name (「区长张艳敏」), answers it."""
+    asked = WHO_HOLDS.search(question)
+    if asked is None or not asked.group(1):
+        return None
+    words = [(w, flag) for w, flag in tokenizer.tagged(asked.group(1)) if w.strip()]
+    named = len(words) == 1 and words[0][1].startswith("nr") and len(words[0][0]) > 1
+    return words[0][0] if named else None
+
+
+def posts_before(text: str, name: str, tokenizer: Tokenizer) -> list[str]:
+    """The post written before each writing of ``name`` in its clause, after any other person
+    named there (「近日,管城区委副书记、区长张艳敏带领」: 管城区委副书记、区长;
+    「主席盛伟、专职副主席朱文莉」: 专职副主席)."""
+    out = []
+    at = text.find(name)
+    while at >= 0:
+        start = max((m.end() for m in CLAUSE_BREAK.finditer(text, 0, at)), default=0)
+        before = text[start:at]
+        words = tokenizer.tagged(before)
+        named = [k for k, (w, flag) in enumerate(words) if flag.startswith("nr") and len(w) > 1]
+        if named:
+            before = "".join(w for w, _ in words[named[-1] + 1 :]).lstrip("、")
+        before = before.strip()
+        if _POST.search(before):
+            out.append(before)
+        at = text.find(name, at + 1)
+    return out
+
+
 def after_post(text: str, post: str) -> list[tuple[int, str]]:
     """Where ``post`` ends in ``text``, each time, and the rest of its clause."""
     out = []

@@ -10,7 +10,7 @@ from itertools import pairwise
 
 from newsbot.responder.counts import MARK, counting, counts_named
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
-from newsbot.responder.posts import asked_post, holder, holds
+from newsbot.responder.posts import asked_holder, asked_post, holder, holds, posts_before
 from newsbot.responder.question import QTYPE_PATTERNS
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import CLAUSE_BREAK
@@ -82,6 +82,9 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         return place if settled else _named(qtype, question, text, tokenizer)
     elif qtype == "person" and not _says_the_act(question, text, tokenizer):
         return None
+    elif qtype == "person" and (name := asked_holder(question, tokenizer)):
+        posts = list(dict.fromkeys(posts_before(text, name, tokenizer)))
+        return posts[0] if len(posts) == 1 and len(posts[0]) <= MAX_CHARS else None
     elif qtype == "person" and (asked := asked_post(question, tokenizer)):
         named = _named(qtype, question, text, tokenizer)
         if named:
