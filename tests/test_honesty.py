@@ -281,6 +281,9 @@ def _short(qtype: str, question: str, sentence: str, tokenizer) -> str | None:
         ("新建了几座三江桥？", "新建3座三江桥和5条道路。", "3座"),
         ("新建了几条道路？", "新建3座三江桥和5条道路。", "5条"),
         ("表彰了多少名先进个人？", "表彰先进单位29家、先进个人64名。", "64名"),
+        ("演练有多少人参加？", "消防应急演练，300余名商户和员工参加。", "300余名"),
+        ("提供了多少个岗位？", "招聘会提供就业岗位3500余个。", "3500余个"),
+        ("有多少人参加？", "他是一名教练，共有26人参加。", "26人"),  # 一名 is an article
     ],
 )
 def test_counted_nouns_with_and_without_numerals(tokenizer, question, sentence, short):
@@ -300,6 +303,8 @@ _LED = "区长张艳敏带领城管局负责人到站点督导。"
         ("城管局局长是谁？", _LED, None),  # the sentence names a 区长, not a 局长
         ("站点的负责人是谁？", _LED, None),
         ("城管局局长是谁？", "城管局党组书记、局长孙铁锋汇报工作。", "孙铁锋"),
+        ("区长是谁？", "常务副区长李明出席会议并讲话。", None),  # a deputy's post is another
+        ("常务副区长是谁？", "常务副区长李明出席会议并讲话。", "李明"),
     ],
 )
 def test_a_post_is_answered_by_the_name_written_after_it(tokenizer, question, sentence, short):

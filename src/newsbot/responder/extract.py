@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clauses, held_terms
-from newsbot.responder.counts import counted_finder
+from newsbot.responder.counts import ABOUT, PEOPLE, counted_finder
 from newsbot.responder.posts import asked_holder, asked_post, names_after, posts_before
 from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize
@@ -112,7 +112,9 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
         return _YEAR_ONLY.findall if _ASKS_YEAR.search(question) else _DATE.findall
     if qtype == "number":
         numbers = number_pattern(question)
-        if numbers is _NUMBER and (named := counted_finder(question)):  # 「多少先进个人」
+        if numbers is _NUMBER and (
+            named := counted_finder(question, tokenizer)
+        ):  # 「多少先进个人」
             return named
         return lambda clause: numbers.findall(DATE_ONLY.sub(" ", clause))
     if qtype == "person" and (asked := asked_post(question, tokenizer)):
@@ -133,13 +135,15 @@ def number_pattern(question: str) -> re.Pattern[str]:
     or a unit of the dimension it asks (多长 → 米, 公里…) only numbers followed by it."""
     asked = _ASKED_MEASURE.search(question)
     dimension = _ASKED_DIMENSION.search(question)
-    if asked and asked.group(1) != GENERIC_MEASURE:
+    if asked and asked.group(1) in PEOPLE:
+        unit = f"[{PEOPLE}]"
+    elif asked and asked.group(1) != GENERIC_MEASURE:
         unit = re.escape(asked.group(1))
     elif dimension:
         unit = f"(?:{_UNITS[dimension.group(1)]})"
     else:
         return _NUMBER
-    return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+){unit}")
+    return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+)(?:{ABOUT})?{unit}")
 
 
 # Dates and years, which a number question's answer is not.

@@ -17,6 +17,7 @@ NAME_ASKED = "的?(?:名字|姓名)?(?:叫什么|叫啥|是什么|姓什么)(?:�
 WHO_HOLDS = re.compile(rf"^(.+?)(?:是谁|是哪位|{NAME_ASKED})\W*$|^谁是(.+?)\W*$")
 
 _POST = re.compile(f"(?:{POST_ENDS})$")
+DEPUTY = "副"
 
 
 def asked_post(question: str, tokenizer: Tokenizer) -> tuple[str, str] | None:
@@ -28,7 +29,12 @@ def asked_post(question: str, tokenizer: Tokenizer) -> tuple[str, str] | None:
         return None
     phrase = asked.group(1) or asked.group(2)
     words = [w for w, _ in tokenizer.tagged(phrase) if w.strip()]
-    return (words[-1], phrase) if words and _POST.search(words[-1]) else None
+    if not words or not _POST.search(words[-1]):
+        return None
+    post = words[-1]
+    if phrase[: -len(post)].endswith(DEPUTY) and not post.startswith(DEPUTY):
+        post = DEPUTY + post  # 「专职副主席」: 副主席
+    return post, phrase
 
 
 def asked_holder(question: str, tokenizer: Tokenizer) -> str | None:
@@ -63,11 +69,15 @@ def posts_before(text: str, name: str, tokenizer: Tokenizer) -> list[str]:
 
 
 def after_post(text: str, post: str) -> list[tuple[int, str]]:
-    """Where ``post`` ends in ``text``, each time, and the rest of its clause."""
+    """Where ``post`` ends in ``text``, each time, and the rest of its clause (a deputy's post,
+    「副区长」, is not 「区长」)."""
     out = []
     at = text.find(post)
     while at >= 0:
         end = at + len(post)
+        if text[:at].endswith(DEPUTY) and not post.startswith(DEPUTY):
+            at = text.find(post, at + 1)
+            continue
         clause_end = CLAUSE_BREAK.search(text, end)
         out.append((end, text[end : clause_end.start() if clause_end else len(text)]))
         at = text.find(post, at + 1)

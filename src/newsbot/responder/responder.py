@@ -285,7 +285,7 @@ class Responder:
         top = max(chosen.hit.score, 1e-9)
         expects = q.qtype not in ("other", "work")
         norm_q, norm_text = normalize(q.text), normalize(best.text)  # once per answer
-        counts = counted(norm_q, norm_text)
+        counts = counted(norm_q, norm_text, self.index.tokenizer)
         typed = best.typed or (
             expects and answer_evidence(q.qtype, norm_q, self.index.tokenizer)(norm_text)
         )

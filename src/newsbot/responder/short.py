@@ -26,7 +26,7 @@ _DATES = (
 _LIST_JOINERS = frozenset({"、", "和", "与", "及"})
 _MEASURE = re.compile(f"(?:{MEASURE_WORDS})")
 # A question counting in a measure word (「几个」「多少名」), which 「一个」 may answer.
-_COUNTS_IN = re.compile(f"(?:多少|几)(?:{MEASURE_WORDS})")
+_COUNTS_IN = re.compile(f"(?:多少|几)({MEASURE_WORDS})")
 MAX_LISTED = 4
 MAX_CHARS = 20
 # Clause ends: a comma between digits is part of a number (「2,173个」).
@@ -75,8 +75,13 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
     elif qtype == "number":
         found = number_pattern(question).findall(DATE_ONLY.sub(" ", text))
         found = [_with_measure(text, n) for n in found]
-        if not _COUNTS_IN.search(question):  # 「一个」「一名」 are articles unless counted
-            found = [f for f in found if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]))]
+        # 「一个」「一名」 are articles unless the question counts in that very measure word.
+        counts_in = {m.group(1) for m in _COUNTS_IN.finditer(question)}
+        found = [
+            f
+            for f in found
+            if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]) and f[1:] not in counts_in)
+        ]
     elif qtype == "place" and (verb := _place_verb(question, tokenizer)):
         place, settled = _place_after(*verb, text, tokenizer)
         return place if settled else _named(qtype, question, text, tokenizer)
@@ -95,8 +100,8 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
     else:
         return None
     candidates = list(dict.fromkeys(f for f in found if f not in question))
-    if qtype == "number" and counts_named(question):
-        candidates = counting(question, text, candidates)
+    if qtype == "number" and counts_named(question, tokenizer):
+        candidates = counting(question, text, candidates, tokenizer)
     if len(candidates) != 1 or len(candidates[0]) > MAX_CHARS:
         return None
     return candidates[0]
