@@ -305,6 +305,7 @@ _LED = "区长张艳敏带领城管局负责人到站点督导。"
         ("城管局局长是谁？", "城管局党组书记、局长孙铁锋汇报工作。", "孙铁锋"),
         ("区长是谁？", "常务副区长李明出席会议并讲话。", None),  # a deputy's post is another
         ("常务副区长是谁？", "常务副区长李明出席会议并讲话。", "李明"),
+        ("大队政委是谁？", "大队长刘伟现场讲解了灭火器的使用方法。", None),
     ],
 )
 def test_a_post_is_answered_by_the_name_written_after_it(tokenizer, question, sentence, short):

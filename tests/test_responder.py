@@ -76,6 +76,7 @@ def test_a_day_spelled_in_chinese_numerals_is_searched_as_the_news_writes_it(tok
 def test_question_words_are_not_searched(tokenizer):
     terms = analyse("谁到烟厂空气质量监测站点督导？", tokenizer).terms
     assert "谁" not in terms and "烟厂" in terms and "督导" in terms
+    assert analyse("演练持续了多长时间？", tokenizer).terms == ("演练", "持续")
 
 
 def test_answer_type_evidence(tokenizer):
@@ -89,6 +90,8 @@ def test_answer_type_evidence(tokenizer):
     assert not asked("先进个人代表等参加2020年全区会议")
     assert answer_evidence("number", "几乎每个社区有多少", tokenizer)("共有64人")  # 几乎 asks none
     assert answer_evidence("number", "新建道路有多长", tokenizer)("新建道路长1.2公里")
+    assert answer_evidence("number", "演练持续了多长时间", tokenizer)("演练持续约1小时")
+    assert not answer_evidence("number", "演练持续了多长时间", tokenizer)("场地长200米")
     assert not answer_evidence("number", "新建道路有多长", tokenizer)("投资3000万元新建道路")
     assert answer_evidence("date", "哪天", tokenizer)("5月15日上午")
     assert not answer_evidence("date", "哪天", tokenizer)("2020年全区")

@@ -45,7 +45,7 @@ _NUMBER = re.compile(
 GENERIC_MEASURE = "个"
 _ASKED_MEASURE = re.compile(f"(?:多少|几)({MEASURE_WORDS})")
 # 多长 / 多高 / 多重 / 多久 ask for a measure in units of length, weight or time.
-_ASKED_DIMENSION = re.compile(r"多([长高深宽远厚重久])")
+_ASKED_DIMENSION = re.compile(r"多([长高深宽远厚重久])(?!时间)|多(?=长时间)")
 _LENGTH = "千米|公里|厘米|毫米|米|英尺|英寸|英里|海里|光年|尺|丈|里"
 _UNITS = dict.fromkeys("长高深宽远厚", _LENGTH) | {
     "重": "千克|公斤|吨|克|斤|磅",
@@ -140,7 +140,7 @@ def number_pattern(question: str) -> re.Pattern[str]:
     elif asked and asked.group(1) != GENERIC_MEASURE:
         unit = re.escape(asked.group(1))
     elif dimension:
-        unit = f"(?:{_UNITS[dimension.group(1)]})"
+        unit = f"(?:{_UNITS[dimension.group(1) or '久']})"  # 「多长时间」 asks how long, 多久
     else:
         return _NUMBER
     return re.compile(rf"(?:\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+)(?:{ABOUT})?{unit}")

@@ -10,7 +10,10 @@ from newsbot.text.tokenizer import Tokenizer
 
 # How the words naming a post end (「局长」「区委书记」「专职副主席」): a question asking what a
 # post's holder is called asks for a person, not another name.
-POST_ENDS = "长|书记|主席|主任|委员|经理|总裁|总监|代表|负责人|记者|发言人|主持人|教练"
+POST_ENDS = (
+    "长|书记|主席|主任|委员|经理|总裁|总监|代表|负责人|记者|发言人|主持人|教练|政委|秘书|董事|"
+    "理事|顾问|专员|干事"
+)
 NAME_ASKED = "的?(?:名字|姓名)?(?:叫什么|叫啥|是什么|姓什么)(?:名字)?"
 # A question asking the holder of a post (「城管局局长是谁」 「谁是区长」 「主席叫什么名字」):
 # the text of the post, in the first or the second group.

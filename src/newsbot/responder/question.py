@@ -16,7 +16,7 @@ _QUESTION_WORDS = """
 谁 什么 什么样 啥 哪 哪些 哪个 哪位 哪里 哪儿 哪家 哪天 哪年 哪一年 哪一天 哪名 何 何时 何地
 何处 何人 多少 几 几个 几名 几家 几位 几次 几年 几月 几号 几日 多久 多长 多大 多高 多远 吗 呢
 吧 啊 么 怎么 怎么样 怎样 如何 为什么 为何 是否 有没有 是不是 请问 一下 告诉 知道 时候 想 问 请
-多重 多深 多宽 的话
+多重 多深 多宽 的话 多长时间 多少时间 多少钱 多大年纪
 """
 # Words placing a question in time relative to now (「近期」, 「今年」): the news says 「5月15日」,
 # so searching for them would only lower the question's coverage; the sources show the dates.
