@@ -112,9 +112,8 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
         return _YEAR_ONLY.findall if _ASKS_YEAR.search(question) else _DATE.findall
     if qtype == "number":
         numbers = number_pattern(question)
-        if numbers is _NUMBER and (
-            named := counted_finder(question, tokenizer)
-        ):  # 「多少先进个人」
+        named = counted_finder(question, tokenizer) if numbers is _NUMBER else None
+        if named:  # 「多少先进个人」: the numbers written with 先进个人
             return named
         return lambda clause: numbers.findall(DATE_ONLY.sub(" ", clause))
     if qtype == "person" and (asked := asked_post(question, tokenizer)):

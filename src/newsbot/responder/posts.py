@@ -75,14 +75,13 @@ def after_post(text: str, post: str) -> list[tuple[int, str]]:
     """Where ``post`` ends in ``text``, each time, and the rest of its clause (a deputy's post,
     「副区长」, is not 「区长」)."""
     out = []
+    deputy_too = post.startswith(DEPUTY)
     at = text.find(post)
     while at >= 0:
-        end = at + len(post)
-        if text[:at].endswith(DEPUTY) and not post.startswith(DEPUTY):
-            at = text.find(post, at + 1)
-            continue
-        clause_end = CLAUSE_BREAK.search(text, end)
-        out.append((end, text[end : clause_end.start() if clause_end else len(text)]))
+        if deputy_too or not text.endswith(DEPUTY, 0, at):
+            end = at + len(post)
+            clause_end = CLAUSE_BREAK.search(text, end)
+            out.append((end, text[end : clause_end.start() if clause_end else len(text)]))
         at = text.find(post, at + 1)
     return out
 
