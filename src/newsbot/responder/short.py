@@ -10,6 +10,7 @@ from itertools import pairwise
 
 from newsbot.responder.counts import MARK, counting, counts_named
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
+from newsbot.responder.places import DONE, LIST_JOINERS, place_after, place_verb
 from newsbot.responder.posts import asked_holder, asked_post, holder, holds, posts_before
 from newsbot.responder.question import QTYPE_PATTERNS
 from newsbot.text.normalize import normalize
@@ -22,14 +23,11 @@ _DATES = (
     re.compile(r"\d{4}年\d{1,2}月"),
     re.compile(rf"\d{{4}}年|{CN_YEAR}"),
 )
-# Names listed together (「盛伟、朱文莉」) answer a 「谁」 question as one list.
-_LIST_JOINERS = frozenset({"、", "和", "与", "及"})
 _MEASURE = re.compile(f"(?:{MEASURE_WORDS})")
 # A question counting in a measure word (「几个」「多少名」), which 「一个」 may answer.
 _COUNTS_IN = re.compile(f"(?:多少|几)({MEASURE_WORDS})")
 MAX_LISTED = 4
 MAX_CHARS = 20
-# Clause ends: a comma between digits is part of a number (「2,173个」).
 # The dots between the parts of a foreign name (「贝尔·默里」), and the hyphen of a double name.
 _NAME_DOTS = frozenset("·•・‧")
 _JOINERS = _NAME_DOTS | {"-"}
@@ -38,17 +36,6 @@ _DOTTED_PART = 3
 _HAN = re.compile("[\u4e00-\u9fff]+")
 # Each answer type's asking words (「哪里」「在哪」「谁」「哪位」), as the question's type is told.
 _ASKING = dict(QTYPE_PATTERNS)  # a type listed twice: its later, general pattern
-# How asking words that name no kind of place end (「哪里」「哪儿」「何处」「什么地方」).
-_ANY_PLACE = frozenset("哪里儿处地方")
-# The verbs of going to a place.
-_TO = frozenset({"到", "去", "赴", "前往", "来到"})
-# A verb a place follows ends with one of these (「位于」「出生在」「来自」); 「了」 is passed over.
-_PLACE_PREPOSITIONS = frozenset("于在到往自")
-_DONE = frozenset({"了", "过"})
-# Words inside a place besides nouns: 「的」 (「泰国的首都曼谷」) and list joiners.
-_PLACE_GLUE = _LIST_JOINERS | {"的"}
-# Tags that end the place after its verb: verbs, prepositions, particles, conjunctions.
-_NOT_IN_PLACE = ("v", "p", "u", "c")
 # Characters besides the candidate that leave a clause bare (「长」 in 「长1,980米」).
 BARE_CLAUSE = 3
 
@@ -82,8 +69,10 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
             for f in found
             if not (f[0] == "一" and _MEASURE.fullmatch(f[1:]) and f[1:] not in counts_in)
         ]
-    elif qtype == "place" and (verb := _place_verb(question, tokenizer)):
-        place, settled = _place_after(*verb, text, tokenizer)
+    elif qtype == "place" and (verb := place_verb(question, tokenizer)):
+        place, settled = place_after(*verb, text, tokenizer)
+        if place and len(place) > MAX_CHARS:
+            place, settled = None, False
         return place if settled else _named(qtype, question, text, tokenizer)
     elif qtype == "person" and not _says_the_act(question, text, tokenizer):
         return None
@@ -150,82 +139,6 @@ def _with_measure(text: str, number: str) -> str:
     return number
 
 
-def _place_verb(question: str, tokenizer: Tokenizer) -> tuple[str, bool] | None:
-    """The words a 「哪里」 question puts before it that the answer follows in the text (「位于」
-    「到」「毕业于」), and whether what follows them must name a place to be the answer (after a
-    bare 「在」「于」, a subject's 「会议在」, or when the question names the kind of place:
-    「位于哪个国家」); None when it puts none such."""
-    where = _ASKING["place"].search(question)
-    if where is None:
-        return None
-    head = question[: where.start()]
-    if where.group()[0] in _PLACE_PREPOSITIONS | _TO:  # 「在哪」「去哪」「到哪」
-        head += where.group()[0]
-    words = [(w, flag) for w, flag in tokenizer.tagged(head) if w.strip()]
-    while words and words[-1][0] in _DONE:
-        words.pop()
-    if not words:
-        return None
-    kind = where.group()[-1] not in _ANY_PLACE
-    last = words[-1][0]
-    if last in _TO or (len(last) > 1 and last[-1] in _PLACE_PREPOSITIONS):
-        return last, kind
-    if last not in _PLACE_PREPOSITIONS or len(words) == 1:
-        return (last, True) if last in _PLACE_PREPOSITIONS else None
-    # 「毕业于哪里？」: the verb before it; 「会议在哪里召开」: a subject, and the verb after.
-    ends = not _HAN.search(question[where.end() :])
-    return words[-2][0] + last, kind or not ends
-
-
-def _place_after(
-    verb: str, strict: bool, text: str, tokenizer: Tokenizer
-) -> tuple[str | None, bool]:
-    """The one place ``text`` names right after ``verb`` (「位于泰国的首都曼谷」, 「到南曹乡、
-    十八里河街道」), up to a verb or punctuation (when ``strict``, only one holding a place
-    name), and whether that settles it: a list after the verb that a verb would cut short
-    (「来到紫荆山南路绿化提升项目、…」) leaves no short answer, not a guess at another place."""
-    if verb not in text and len(verb) > 1 and verb[-1] in _PLACE_PREPOSITIONS:
-        verb, strict = verb[-1], True
-    found, cut = [], False
-    for start in _after(verb, text, tokenizer):
-        words = tokenizer.tagged(CLAUSE_BREAK.split(text[start:], 1)[0])
-        end = 0
-        while end < len(words) and (_in_place(*words[end]) or words[end][0] in _PLACE_GLUE):
-            end += 1
-        while end and words[end - 1][0] in _PLACE_GLUE:
-            end -= 1
-        if any(w == "、" for w, _ in words[end:]):
-            cut = True
-        elif end and (not strict or any(f.startswith(("ns", "nt")) for _, f in words[:end])):
-            found.append("".join(w for w, _ in words[:end]))
-    places = list(dict.fromkeys(found))
-    if len(places) == 1 and len(places[0]) <= MAX_CHARS:
-        return places[0], True
-    return None, cut or len(places) > 1
-
-
-def _after(verb: str, text: str, tokenizer: Tokenizer) -> list[int]:
-    """Where ``text`` goes on after each ``verb`` in it: after any verb of going standing as a word
-    (「去哪里」 is answered by 「到…」, never by the 「去」 of 「去年」), else as written."""
-    if verb not in _TO:
-        ends, at = [], text.find(verb)
-        while at >= 0:
-            ends.append(at + len(verb))
-            at = text.find(verb, at + 1)
-        return ends
-    ends, at = [], 0
-    for word, _ in tokenizer.tagged(text):
-        at += len(word)
-        if word in _TO:
-            ends.append(at)
-    return ends
-
-
-def _in_place(word: str, flag: str) -> bool:
-    """Whether a word can be part of the place after 「到」: Chinese, not a verb or a particle."""
-    return _HAN.fullmatch(word) is not None and not flag.startswith(_NOT_IN_PLACE)
-
-
 def _says_the_act(question: str, text: str, tokenizer: Tokenizer) -> bool:
     """Whether ``text`` holds the verb a 「谁」 question asks the doer of (「由谁设计」: 「设计」);
     a sentence that never says it does not say who did it."""
@@ -233,7 +146,7 @@ def _says_the_act(question: str, text: str, tokenizer: Tokenizer) -> bool:
     if asked is None:
         return True
     words = [(w, f) for w, f in tokenizer.tagged(question[asked.end() :]) if w.strip()]
-    while words and (words[0][0] in _DONE or words[0][1].startswith("d")):  # 「一直」「首先」
+    while words and (words[0][0] in DONE or words[0][1].startswith("d")):  # 「一直」「首先」
         words.pop(0)
     if not words or not words[0][1].startswith("v") or len(words[0][0]) < 2:
         return True  # 「哪位皇帝」 asks no act
@@ -288,7 +201,7 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
     longest = max(runs.values(), default=0)
     if longest and list(runs.values()).count(longest) == 1 and one:
         return max(runs, key=runs.__getitem__)
-    listed = all(c - b == 1 and words[b][0] in _LIST_JOINERS for (_, b), (c, _) in pairwise(spans))
+    listed = all(c - b == 1 and words[b][0] in LIST_JOINERS for (_, b), (c, _) in pairwise(spans))
     if 1 < len(names) <= MAX_LISTED and listed and len(names) == len(spans):
         return "、".join(names)
     return None
@@ -297,7 +210,7 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
 def _listed_with(between: tuple[tuple[str, str], ...]) -> bool:
     """Whether the words between two names list them together (「、专职副主席」: a joiner, and
     no verb or clause end)."""
-    return any(w in _LIST_JOINERS for w, _ in between) and not any(
+    return any(w in LIST_JOINERS for w, _ in between) and not any(
         flag.startswith("v") or CLAUSE_BREAK.fullmatch(w) for w, flag in between
     )
 
