@@ -174,6 +174,13 @@ def test_near_misses_from_the_issue_are_refused_on_the_bundled_corpus(engine, qu
     assert answer.sources and answer.sources[0].closest
 
 
+def test_a_groups_members_are_the_names_written_after_it(engine):
+    listed = engine.ask("做交流发言的区领导都有谁？")
+    assert listed.found and listed.short_answer == "刘利、谢晓东、李阳东、陈兵"  # all, not 刘利
+    unnamed = engine.ask("64名先进个人都有谁？")  # counted, never named
+    assert not unnamed.found and unnamed.short_answer is None
+
+
 def test_who_a_named_person_is_is_answered_by_their_post(engine):
     asked = {
         "张艳敏是谁？": "管城区委副书记、区长",

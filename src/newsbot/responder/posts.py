@@ -19,14 +19,24 @@ NAME_ASKED = "的?(?:名字|姓名)?(?:叫什么|叫啥|是什么|姓什么)(?:�
 # the text of the post, in the first or the second group.
 WHO_HOLDS = re.compile(rf"^(.+?)(?:是谁|是哪位|{NAME_ASKED})\W*$|^谁是(.+?)\W*$")
 
+# A question asking who the members of a group are (「做交流发言的区领导都有谁」): the group.
+WHO_ARE = re.compile(r"^(.+?)(?:都有谁|都是谁|分别是谁|有哪些人|都有哪些人|是哪些人)\W*$")
+# Asking words that ask for several people, which no single name answers.
+SEVERAL = re.compile(r"哪些|都有谁|都是谁|分别是谁")
+
 _POST = re.compile(f"(?:{POST_ENDS})$")
 DEPUTY = "副"
 
 
 def asked_post(question: str, tokenizer: Tokenizer) -> tuple[str, str] | None:
-    """The post a 「谁」 question asks the holder of, and how the question writes it
-    (「城管局局长是谁」: 局长, 城管局局长), which the answer's name must be written after
-    (「局长孙铁锋」, not 「区长张艳敏」)."""
+    """The post a 「谁」 question asks the holder of, or the group it asks the members of, and
+    how the question writes it (「城管局局长是谁」: 局长, 城管局局长; 「64名先进个人都有谁」:
+    先进个人), which the answer's names must be written after (「局长孙铁锋」, not
+    「区长张艳敏」)."""
+    if group := WHO_ARE.search(question):
+        words = [(w, flag) for w, flag in tokenizer.tagged(group.group(1)) if w.strip()]
+        noun = words and words[-1][1].startswith("n") and len(words[-1][0]) > 1
+        return (words[-1][0], group.group(1)) if noun else None
     asked = WHO_HOLDS.search(question)
     if asked is None:
         return None

@@ -11,7 +11,7 @@ from itertools import pairwise
 from newsbot.responder.counts import MARK, counting, counts_named
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
 from newsbot.responder.places import DONE, LIST_JOINERS, place_after, place_verb
-from newsbot.responder.posts import asked_holder, asked_post, holder, holds, posts_before
+from newsbot.responder.posts import SEVERAL, asked_holder, asked_post, holder, holds, posts_before
 from newsbot.responder.question import QTYPE_PATTERNS
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import CLAUSE_BREAK
@@ -175,7 +175,7 @@ def _named(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> str | 
             spans[-1] = (spans[-1][0], _dotted(words, spans[-1][1]))
     named = ["".join(w for w, _ in words[a:b]) for a, b in spans]
     names = list(dict.fromkeys(named))
-    one = "哪些" not in question  # one of several asked for: no single name answers
+    one = not SEVERAL.search(question)  # several asked for: no single name answers
     if len(names) == 1 and one:
         return names[0]
     # 「由建筑师博罗米尼设计」 asked 「由谁设计」: the one name the question's next word follows
