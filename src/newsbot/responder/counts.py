@@ -11,6 +11,8 @@ from newsbot.text.tokenizer import CN_NUMERALS, MEASURE_WORDS, Tokenizer
 
 # How a count is asked (「几乎」 asks nothing).
 _HOW_MANY = "(?:多少|几(?!乎))"
+# The measure word a count is asked in (「多少名」「几家」: 名, 家).
+ASKED_MEASURE = re.compile(f"{_HOW_MANY}({MEASURE_WORDS})")
 # What a 「多少名 / 几家 / 多少先进个人」 question counts: two characters after its measure word,
 # if it names one.
 _ASKED_COUNT = re.compile(rf"{_HOW_MANY}({MEASURE_WORDS})?([\u4e00-\u9fff]{{2}})")

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
 from newsbot.index.search import Clauses, held_terms
-from newsbot.responder.counts import ABOUT, PEOPLE, counted_finder
+from newsbot.responder.counts import ABOUT, ASKED_MEASURE, PEOPLE, counted_finder
 from newsbot.responder.posts import asked_holder, asked_post, names_after, posts_before
 from newsbot.text.joined import Joined
 from newsbot.text.normalize import normalize
 from newsbot.text.sentences import SENTENCE_END
-from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, MEASURE_WORDS, Forms, Tokenizer
+from newsbot.text.tokenizer import CN_NUMERALS, CN_YEAR, Forms, Tokenizer
 
 ELLIPSIS = "…"
 # The weights of a clause's fit: the share of the question's weighted words it holds counts
@@ -40,10 +40,8 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     rf"\d+(?:[.,]\d+)*|[{CN_NUMERALS}]+(?=个|名|家|位|次|项|人|年|天|岁|倍|条|件|场|所)"
 )
-# The measure word a count is asked in (「多少名」 → 名); 「多少先进个人」 names none, and
-# 「多少个」 asks in any (「多少个先进个人」: 「64名」).
+# 「多少先进个人」 asks in no measure word, and 「多少个」 in any (「多少个先进个人」: 「64名」).
 GENERIC_MEASURE = "个"
-_ASKED_MEASURE = re.compile(f"(?:多少|几)({MEASURE_WORDS})")
 # 多长 / 多高 / 多重 / 多久 ask for a measure in units of length, weight or time.
 _ASKED_DIMENSION = re.compile(r"多([长高深宽远厚重久])(?!时间)|多(?=长时间)")
 _LENGTH = "千米|公里|厘米|毫米|米|英尺|英寸|英里|海里|光年|尺|丈|里"
@@ -132,7 +130,7 @@ def _finder(qtype: str, question: str, tokenizer: Tokenizer) -> Callable[[str], 
 def number_pattern(question: str) -> re.Pattern[str]:
     """Numbers that are not dates; with the measure word the question asks for (多少名 → 名)
     or a unit of the dimension it asks (多长 → 米, 公里…) only numbers followed by it."""
-    asked = _ASKED_MEASURE.search(question)
+    asked = ASKED_MEASURE.search(question)
     dimension = _ASKED_DIMENSION.search(question)
     if asked and asked.group(1) in PEOPLE:
         unit = f"[{PEOPLE}]"

@@ -8,7 +8,7 @@ import re
 from collections.abc import Collection
 from itertools import pairwise
 
-from newsbot.responder.counts import MARK, counting, counts_named
+from newsbot.responder.counts import ASKED_MEASURE, MARK, counting, counts_named
 from newsbot.responder.extract import DATE_ONLY, TAGS, number_pattern
 from newsbot.responder.places import DONE, LIST_JOINERS, place_after, place_verb
 from newsbot.responder.posts import SEVERAL, asked_holder, asked_post, holder, holds, posts_before
@@ -24,8 +24,6 @@ _DATES = (
     re.compile(rf"\d{{4}}年|{CN_YEAR}"),
 )
 _MEASURE = re.compile(f"(?:{MEASURE_WORDS})")
-# A question counting in a measure word (「几个」「多少名」), which 「一个」 may answer.
-_COUNTS_IN = re.compile(f"(?:多少|几)({MEASURE_WORDS})")
 MAX_LISTED = 4
 MAX_CHARS = 20
 # The dots between the parts of a foreign name (「贝尔·默里」), and the hyphen of a double name.
@@ -63,7 +61,7 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         found = number_pattern(question).findall(DATE_ONLY.sub(" ", text))
         found = [_with_measure(text, n) for n in found]
         # 「一个」「一名」 are articles unless the question counts in that very measure word.
-        counts_in = {m.group(1) for m in _COUNTS_IN.finditer(question)}
+        counts_in = {m.group(1) for m in ASKED_MEASURE.finditer(question)}
         found = [
             f
             for f in found
@@ -76,14 +74,14 @@ def _candidate(qtype: str, question: str, text: str, tokenizer: Tokenizer) -> st
         return place if settled else _named(qtype, question, text, tokenizer)
     elif qtype == "person" and not _says_the_act(question, text, tokenizer):
         return None
-    elif qtype == "person" and (name := asked_holder(question, tokenizer)):
-        posts = list(dict.fromkeys(posts_before(text, name, tokenizer)))
-        return posts[0] if len(posts) == 1 and len(posts[0]) <= MAX_CHARS else None
     elif qtype == "person" and (asked := asked_post(question, tokenizer)):
         named = _named(qtype, question, text, tokenizer)
         if named:
             return named if holds(text, asked[0], named) else None
         return holder(text, *asked, question, tokenizer)
+    elif qtype == "person" and (name := asked_holder(question, tokenizer)):
+        posts = list(dict.fromkeys(posts_before(text, name, tokenizer)))
+        return posts[0] if len(posts) == 1 and len(posts[0]) <= MAX_CHARS else None
     elif qtype in TAGS:
         return _named(qtype, question, text, tokenizer)
     else:
